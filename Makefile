@@ -1,0 +1,37 @@
+# Everything a developer runs. The targets install what they need themselves:
+# scripts/bootstrap brings in Debian packages when they are missing and builds
+# the virtualenv in .venv from pyproject.toml.
+
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+CONFIG  := etc/isso/isso.cfg
+RUNCFG  := var/isso.cfg
+
+.PHONY: run test venv test-deps bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml scripts/bootstrap
+	scripts/bootstrap python
+	touch $@
+
+# The sample configuration keeps its database under /var/lib/isso-tx, as the
+# Debian package installs it; a developer's server keeps it in ./var instead.
+$(RUNCFG): $(CONFIG)
+	mkdir -p var
+	sed 's|^dbpath = .*|dbpath = $(CURDIR)/var/comments.db|' $(CONFIG) > $@
+
+run: venv $(RUNCFG)
+	PYTHONPATH=. $(VENV)/bin/twistd --nodaemon --pidfile= isso --config $(RUNCFG)
+
+test-deps: venv
+	scripts/bootstrap browser
+
+test: test-deps
+	scripts/run-tests
+
+bench: venv
+	$(PYTHON) bench/api_bench.py
+
+clean:
+	rm -rf $(VENV) node_modules var _trial_temp* twisted/plugins/dropin.cache
