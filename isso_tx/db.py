@@ -1,0 +1,327 @@
+"""
+The SQLite file: Isso's schema, its migrations, and the connection pool.
+
+L{prepare_database} runs once per site before the reactor starts, on a
+short-lived connection of its own: it creates or upgrades the schema exactly
+as Isso does, after copying an old file aside.  Afterwards every query goes
+through L{Database}, a single-connection adbapi pool, so that the reactor
+never waits on SQLite and our own writers never contend for the lock.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator
+from importlib import resources
+from typing import Any, TypeVar
+
+from twisted.application.service import Service
+from twisted.enterprise import adbapi
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorThreads
+from twisted.logger import Logger
+
+from .bloom import new_voters
+
+SCHEMA_VERSION = 5
+
+_log = Logger()
+
+T = TypeVar("T")
+
+
+class DatabaseError(Exception):
+    """
+    The database file cannot be opened or upgraded; the message says why.
+    """
+
+
+def _statements(name: str) -> Iterator[str]:
+    """
+    Yield the SQL statements of one of our schema files, one by one.
+
+    They are run one at a time inside an explicit transaction, because
+    C{executescript} would commit behind our back.
+    """
+    text = resources.files(__package__).joinpath("schema", name).read_text("utf-8")
+    pending = ""
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+
+
+def _table_names(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {name for (name,) in rows}
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+# Each step upgrades the schema by one version.  It runs inside the
+# transaction that also bumps user_version, so a failure leaves the file as
+# it was.
+
+
+def _reset_voters(conn: sqlite3.Connection, session_key: str | None) -> None:
+    # Filters written before version 1 were corrupt; Isso replaced them all
+    # with one that only holds the loopback network.
+    conn.execute("UPDATE comments SET voters = ?", (new_voters("127.0.0.0"),))
+
+
+def _adopt_session_key(conn: sqlite3.Connection, session_key: str | None) -> None:
+    # Before version 2 the signing key lived in the configuration file.
+    if session_key is not None:
+        conn.execute(
+            "UPDATE preferences SET value = ? WHERE key = 'session-key'",
+            (session_key,),
+        )
+
+
+def _flatten_replies(conn: sqlite3.Connection, session_key: str | None) -> None:
+    # Since version 3 a reply points at the top-level comment of its
+    # conversation, however deep it was nested before.
+    children: dict[int, list[int]] = {}
+    for comment_id, parent in conn.execute(
+        "SELECT id, parent FROM comments WHERE parent IS NOT NULL"
+    ):
+        children.setdefault(parent, []).append(comment_id)
+    top_level = [
+        comment_id
+        for (comment_id,) in conn.execute(
+            "SELECT id FROM comments WHERE parent IS NULL"
+        )
+    ]
+    for root in top_level:
+        queue = list(children.get(root, ()))
+        seen = set()
+        while queue:
+            comment_id = queue.pop(0)
+            if comment_id in seen:
+                continue
+            seen.add(comment_id)
+            conn.execute(
+                "UPDATE comments SET parent = ? WHERE id = ?", (root, comment_id)
+            )
+            queue.extend(children.get(comment_id, ()))
+
+
+def _add_notification_column(
+    conn: sqlite3.Connection, session_key: str | None
+) -> None:
+    if "notification" not in _columns(conn, "comments"):
+        conn.execute("ALTER TABLE comments ADD COLUMN notification INTEGER DEFAULT 0")
+
+
+_COMMENT_COLUMNS = (
+    "tid, id, parent, created, modified, mode, remote_addr, text, author, "
+    "email, website, likes, dislikes, voters, notification"
+)
+
+
+def _text_not_null(conn: sqlite3.Connection, session_key: str | None) -> None:
+    # SQLite cannot change a column's constraint in place: the table is
+    # rebuilt with the version-5 declaration and the rows copied over.
+    conn.execute("UPDATE comments SET text = '' WHERE text IS NULL")
+    create = next(s for s in _statements("isso-v5.sql") if "comments (" in s)
+    conn.execute(create.replace("comments (", "comments_new (", 1))
+    conn.execute(
+        f"INSERT INTO comments_new ({_COMMENT_COLUMNS}) "
+        f"SELECT {_COMMENT_COLUMNS} FROM comments"
+    )
+    conn.execute("ALTER TABLE comments RENAME TO comments_backup_v4")
+    conn.execute("ALTER TABLE comments_new RENAME TO comments")
+    conn.execute("DROP TABLE comments_backup_v4")
+
+
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection, str | None], None]] = {
+    0: _reset_voters,
+    1: _adopt_session_key,
+    2: _flatten_replies,
+    3: _add_notification_column,
+    4: _text_not_null,
+}
+
+
+def _backup(conn: sqlite3.Connection, path: str, version: int) -> str:
+    """
+    Copy the database aside before changing its schema, and return the copy's
+    path.  An existing copy from an earlier attempt is kept, never overwritten.
+    """
+    target = f"{path}-backup-v{version}"
+    suffix = 1
+    while os.path.exists(target):
+        target = f"{path}-backup-v{version}.{suffix}"
+        suffix += 1
+    with sqlite3.connect(target) as copy:
+        conn.backup(copy)
+    copy.close()
+    return target
+
+
+def prepare_database(path: str, legacy_session_key: str | None = None) -> str:
+    """
+    Create or upgrade the database at C{path} to Isso's schema version 5.
+
+    This blocks, and is meant to run before the reactor starts.  An existing
+    database that needs upgrading is first copied to C{<path>-backup-v<N>}.
+
+    @param legacy_session_key: the C{[general] session-key} of configurations
+        older than Isso 0.9, adopted by the 1 -> 2 step.
+    @return: the session key used to sign cookies and links.
+    @raise DatabaseError: the file is unusable, from a newer version, or a
+        migration step failed (the file is then left as it was).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise DatabaseError(f"{path}: directory {directory} does not exist")
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+    except sqlite3.Error as e:
+        raise DatabaseError(f"{path}: cannot open database: {e}") from e
+    try:
+        return _prepare(conn, path, legacy_session_key)
+    except sqlite3.DatabaseError as e:
+        raise DatabaseError(f"{path}: {e}") from e
+    finally:
+        conn.close()
+
+
+def _prepare(
+    conn: sqlite3.Connection, path: str, legacy_session_key: str | None
+) -> str:
+    existing = _table_names(conn) & {"threads", "comments", "preferences"}
+    version = _user_version(conn)
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"{path}: schema version {version} was written by a newer release "
+            f"of Isso; this server understands up to version {SCHEMA_VERSION}"
+        )
+    if existing and version < SCHEMA_VERSION:
+        backup = _backup(conn, path, version)
+        _log.info(
+            "Copied {path} to {backup} before upgrading it from schema "
+            "version {version}",
+            path=path,
+            backup=backup,
+            version=version,
+        )
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _statements("isso-v5.sql"):
+            conn.execute(statement)
+        if not conn.execute(
+            "SELECT 1 FROM preferences WHERE key = 'session-key'"
+        ).fetchone():
+            conn.execute(
+                "INSERT INTO preferences (key, value) VALUES ('session-key', ?)",
+                (secrets.token_hex(24),),
+            )
+        if not existing:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+    while (version := _user_version(conn)) < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _MIGRATIONS[version](conn, legacy_session_key)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            conn.execute("ROLLBACK")
+            raise DatabaseError(
+                f"Migrating {path} from schema version {version} to "
+                f"{version + 1} failed: {e}"
+            ) from e
+        _log.info(
+            "Upgraded {path} to schema version {version}",
+            path=path,
+            version=version + 1,
+        )
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _statements("isso-trigger.sql"):
+            conn.execute(statement)
+        for statement in _statements("isso-tx.sql"):
+            conn.execute(statement)
+        # Renderings of comments that no longer exist (deleted by Isso).
+        conn.execute(
+            "DELETE FROM isso_tx_rendered "
+            "WHERE id NOT IN (SELECT id FROM comments)"
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+    # WAL lets readers (Isso, backups, the command line) work while we
+    # write.  It is a property of the file, so this switches the user's
+    # database on purpose; see the README.
+    conn.execute("PRAGMA journal_mode = WAL")
+    (key,) = conn.execute(
+        "SELECT value FROM preferences WHERE key = 'session-key'"
+    ).fetchone()
+    return key
+
+
+def _prepare_connection(conn: sqlite3.Connection) -> None:
+    """
+    Set up each pooled connection (runs in the pool's thread).
+    """
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 5000")
+    # In WAL mode NORMAL still survives a crash of the process; only a power
+    # failure can lose the last transactions, in exchange for one fsync per
+    # checkpoint instead of one per comment.
+    conn.execute("PRAGMA synchronous = NORMAL")
+
+
+class Database(Service):
+    """
+    One site's database: a single-connection pool that serialises all
+    queries on one thread.
+
+    Queries are plain functions taking an adbapi transaction (named
+    C{*_interaction}); each call of L{run} is one transaction, committed when
+    the function returns and rolled back when it raises.
+    """
+
+    def __init__(self, path: str, reactor: IReactorThreads) -> None:
+        self.path = path
+        self._pool = adbapi.ConnectionPool(
+            "sqlite3",
+            path,
+            check_same_thread=False,
+            cp_min=1,
+            cp_max=1,
+            cp_openfun=_prepare_connection,
+            cp_name=f"isso-db-{os.path.basename(path)}",
+            cp_reactor=reactor,
+            cp_noisy=False,
+        )
+
+    def run(
+        self, interaction: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> Deferred[T]:
+        return self._pool.runInteraction(interaction, *args, **kwargs)
+
+    def stopService(self) -> Deferred[None] | None:
+        super().stopService()
+        self._pool.close()
+        return None
