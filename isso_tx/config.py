@@ -1,0 +1,651 @@
+"""
+Site configuration: Isso's INI files, their defaults, and our additions.
+
+A configuration file describes one site.  L{load_site_config} reads it over
+the built-in defaults and returns a frozen L{SiteConfig}; every problem is a
+L{ConfigError} naming the file, the section and the key.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    """
+    A configuration file cannot be used as it is.
+    """
+
+    def __init__(
+        self, path: str, section: str | None, key: str | None, message: str
+    ) -> None:
+        super().__init__(path, section, key, message)
+        self.path = path
+        self.section = section
+        self.key = key
+        self.message = message
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.section is not None:
+            where += f": [{self.section}]"
+            if self.key is not None:
+                where += f" {self.key}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class GeneralConfig:
+    dbpath: str
+    name: str
+    hosts: tuple[str, ...]
+    max_age: int
+    notify: tuple[str, ...]
+    reply_notifications: bool
+    log_file: str
+    gravatar: bool
+    gravatar_url: str
+    latest_enabled: bool
+    # Only read by the schema 1 -> 2 migration; Isso keeps the key in the
+    # database since then.
+    session_key: str | None
+
+
+@dataclass(frozen=True)
+class AdminConfig:
+    enabled: bool
+    password: str
+
+
+@dataclass(frozen=True)
+class ModerationConfig:
+    enabled: bool
+    approve_if_email_previously_approved: bool
+    purge_after: int
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    # Twisted endpoint strings, already translated from Isso's
+    # http://host:port and unix:///path forms.
+    listen: tuple[str, ...]
+    public_endpoint: str
+    reload: bool
+    profile: bool
+    trusted_proxies: tuple[str, ...]
+    # "" (decided per request), "Strict", "Lax" or "None".
+    samesite: str
+
+
+@dataclass(frozen=True)
+class SMTPConfig:
+    username: str
+    password: str
+    host: str
+    port: int
+    # "none", "starttls" or "ssl".
+    security: str
+    to: str
+    from_: str
+    timeout: int
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    enabled: bool
+    ratelimit: int
+    direct_reply: int
+    reply_to_self: bool
+    require_author: bool
+    require_email: bool
+
+
+@dataclass(frozen=True)
+class MarkupConfig:
+    # "misaka" or "mistune".
+    renderer: str
+    allowed_elements: tuple[str, ...]
+    allowed_attributes: tuple[str, ...]
+    # misaka extension and render-flag names, with "_" turned into "-".
+    misaka_extensions: tuple[str, ...]
+    misaka_render_flags: tuple[str, ...]
+    mistune_plugins: tuple[str, ...]
+    mistune_parameters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HashConfig:
+    salt: str
+    # "pbkdf2[:iterations[:dklen[:prf]]]", "none" or a hashlib name.
+    algorithm: str
+
+
+@dataclass(frozen=True)
+class RSSConfig:
+    base: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    path: str
+    general: GeneralConfig
+    admin: AdminConfig
+    moderation: ModerationConfig
+    server: ServerConfig
+    smtp: SMTPConfig
+    guard: GuardConfig
+    markup: MarkupConfig
+    hash: HashConfig
+    rss: RSSConfig
+    # Harmless problems found while loading (unknown keys, deprecated
+    # spellings), to be logged at start-up.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+
+# The built-in values, as Isso ships them, except where noted.  Every key a
+# site may set is listed here: a key missing from this table is unknown.
+DEFAULTS: dict[str, dict[str, str]] = {
+    "general": {
+        "dbpath": "/tmp/comments.db",
+        "name": "",
+        "host": "",
+        "max-age": "15m",
+        "notify": "stdout",
+        "reply-notifications": "false",
+        "log-file": "",
+        "gravatar": "false",
+        "gravatar-url": "https://www.gravatar.com/avatar/{}?d=identicon&s=55",
+        "latest-enabled": "false",
+        "session-key": "",
+    },
+    "admin": {
+        "enabled": "false",
+        "password": "please_choose_a_strong_password",
+    },
+    "moderation": {
+        "enabled": "false",
+        "approve-if-email-previously-approved": "false",
+        "purge-after": "30d",
+    },
+    "server": {
+        "listen": "http://localhost:8080",
+        "public-endpoint": "",
+        "reload": "false",
+        "profile": "false",
+        "trusted-proxies": "",
+        "samesite": "",
+    },
+    "smtp": {
+        "username": "",
+        "password": "",
+        "host": "localhost",
+        "port": "587",
+        "security": "starttls",
+        "to": "",
+        "from": "",
+        "timeout": "10",
+    },
+    "guard": {
+        "enabled": "true",
+        "ratelimit": "2",
+        "direct-reply": "3",
+        "reply-to-self": "false",
+        "require-author": "false",
+        "require-email": "false",
+    },
+    "markup": {
+        # Isso 0.14 defaults to mistune; misaka is ours, and configs written
+        # for Isso say "renderer = mistune" explicitly when they want it.
+        "renderer": "misaka",
+        "allowed-elements": "",
+        "allowed-attributes": "",
+        # Seed-era spellings of [markup.misaka] options and flags.
+        "options": "",
+        "flags": "",
+    },
+    "markup.misaka": {
+        "options": "autolink, fenced-code, no-intra-emphasis, strikethrough, superscript",
+        "flags": "",
+    },
+    "markup.mistune": {
+        "plugins": "strikethrough, subscript, superscript",
+        "parameters": "escape, hard_wrap",
+    },
+    "hash": {
+        "salt": "Eech7co8Ohloopo9Ol6baimi",
+        "algorithm": "pbkdf2",
+    },
+    "rss": {
+        "base": "",
+        "limit": "100",
+    },
+}
+
+# Keys people carry over from older Isso versions, with what to do instead.
+_RETIRED_KEYS = {
+    ("server", "host"): "use listen = http://HOST:PORT instead",
+    ("server", "port"): "use listen = http://HOST:PORT instead",
+    ("smtp", "ssl"): "use security = ssl or starttls instead",
+}
+
+NOTIFIERS = ("stdout", "smtp")
+SMTP_SECURITY = ("none", "starttls", "ssl")
+SAMESITE = {"": "", "none": "None", "lax": "Lax", "strict": "Strict"}
+RENDERERS = ("misaka", "mistune")
+
+_DURATION = re.compile(
+    r"^(?:(?P<w>\d+)w ?)?(?:(?P<d>\d+)d ?)?(?:(?P<h>\d+)h ?)?"
+    r"(?:(?P<m>\d+)m ?)?(?:(?P<s>\d+)s ?)?"
+)
+_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_ENVIRONMENT_VARIABLE = re.compile(r"\$(\w+|\{[^}]*\})")
+
+
+def parse_duration(value: str) -> int:
+    """
+    Read Isso's duration syntax (C{3w 12h}, C{1h30m37s}, C{15m}) or a plain
+    number of seconds.
+
+    @raise ValueError: for anything else, and for negative numbers.
+    """
+    match = _DURATION.match(value)
+    seconds = sum(
+        int(count) * _SECONDS[unit]
+        for unit, count in match.groupdict().items()
+        if count is not None
+    )
+    if seconds:
+        return seconds
+    try:
+        seconds = int(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a duration (e.g. 900, 15m, 1h30m, 2d, 3w)"
+        ) from None
+    if seconds < 0:
+        raise ValueError(f"{value!r}: a duration cannot be negative")
+    return seconds
+
+
+def listen_endpoint(address: str) -> str:
+    """
+    Translate one C{[server] listen} address into a Twisted endpoint string.
+
+    Isso's two forms are C{http://HOST:PORT} and C{unix:///path}; anything
+    else that looks like an endpoint string (C{tcp:8080}, C{systemd:…}) is
+    passed through for Twisted to read.
+
+    @raise ValueError: for an address that is neither.
+    """
+    if address.startswith("unix://"):
+        path = address[len("unix://"):]
+        if not path.startswith("/"):
+            raise ValueError(f"{address!r}: a unix socket needs an absolute path")
+        return f"unix:{_escape_endpoint(path)}:mode=666"
+    if "://" in address:
+        parts = urlsplit(address)
+        if parts.scheme != "http":
+            raise ValueError(
+                f"{address!r}: only http:// and unix:// addresses are served; "
+                "terminate TLS in a reverse proxy or give a Twisted ssl: endpoint"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{address!r}: the port is not a number") from None
+        if port is None:
+            raise ValueError(f"{address!r}: give a port, e.g. http://localhost:8080")
+        if parts.path not in ("", "/") or parts.query:
+            raise ValueError(f"{address!r}: a listen address has no path")
+        host = parts.hostname or ""
+        if host == "localhost":
+            host = "127.0.0.1"
+        if not host:
+            return f"tcp:{port}"
+        if ":" in host:
+            return f"tcp6:{port}:interface={_escape_endpoint(host)}"
+        return f"tcp:{port}:interface={host}"
+    prefix = address.partition(":")[0]
+    if ":" in address and not re.search(r"\s", address) and prefix in _endpoint_types():
+        return address
+    raise ValueError(
+        f"{address!r} is not an address: use http://HOST:PORT, unix:///PATH "
+        "or a Twisted endpoint such as tcp:8080"
+    )
+
+
+def _endpoint_types() -> set[str]:
+    """
+    The kinds of Twisted server endpoint strings this installation knows:
+    the built-in ones and those added by plugins (tcp6, systemd, …).
+    """
+    from twisted.internet.interfaces import IStreamServerEndpointStringParser
+    from twisted.plugin import getPlugins
+
+    return {"tcp", "unix", "ssl"} | {
+        parser.prefix for parser in getPlugins(IStreamServerEndpointStringParser)
+    }
+
+
+def _escape_endpoint(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
+
+
+def load_site_config(path: str, environ: Mapping[str, str] | None = None) -> SiteConfig:
+    """
+    Read one site's configuration file over the built-in defaults.
+
+    @param environ: the variables that C{$NAME} in values expands to;
+        the process environment by default.
+    @raise ConfigError: naming the file, section and key of the first
+        problem found.
+    """
+    if environ is None:
+        environ = os.environ
+    parser = configparser.ConfigParser(
+        interpolation=None,
+        strict=True,
+        allow_no_value=True,
+        # No section is special: "[DEFAULT]" in a file is just unknown.
+        default_section="\x00",
+    )
+    try:
+        with open(path, encoding="utf-8") as f:
+            parser.read_file(f, source=path)
+    except FileNotFoundError:
+        raise ConfigError(path, None, None, "no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(path, None, None, f"cannot be read: {e}") from None
+    except configparser.DuplicateOptionError as e:
+        raise ConfigError(
+            path, e.section, e.option, f"given twice (line {e.lineno})"
+        ) from None
+    except configparser.DuplicateSectionError as e:
+        raise ConfigError(path, e.section, None, f"given twice (line {e.lineno})") from None
+    except configparser.Error as e:
+        first_line = str(e).splitlines()[0]
+        raise ConfigError(path, None, None, f"not an INI file: {first_line}") from None
+    return _SiteReader(path, parser, environ).read()
+
+
+class _SiteReader:
+    """
+    Typed access to one parsed file, remembering what is wrong with it.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        parser: configparser.ConfigParser,
+        environ: Mapping[str, str],
+    ) -> None:
+        self.path = path
+        self.parser = parser
+        self.environ = environ
+        self.warnings: list[str] = []
+
+    def given(self, section: str, key: str) -> bool:
+        return self.parser.has_option(section, key)
+
+    def text(self, section: str, key: str) -> str:
+        if self.given(section, key):
+            value = self.parser.get(section, key) or ""
+        else:
+            value = DEFAULTS[section][key]
+        return _ENVIRONMENT_VARIABLE.sub(self._expand, value).strip()
+
+    def _expand(self, match: re.Match[str]) -> str:
+        name = match.group(1).strip("{}")
+        return self.environ.get(name, match.group(0))
+
+    def error(self, section: str, key: str, message: str) -> ConfigError:
+        return ConfigError(self.path, section, key, message)
+
+    def boolean(self, section: str, key: str) -> bool:
+        value = self.text(section, key).lower()
+        if value in ("1", "yes", "true", "on"):
+            return True
+        if value in ("0", "no", "false", "off"):
+            return False
+        raise self.error(
+            section, key, f"{value!r} is not a boolean (use true or false)"
+        )
+
+    def duration(self, section: str, key: str) -> int:
+        try:
+            return parse_duration(self.text(section, key))
+        except ValueError as e:
+            raise self.error(section, key, str(e)) from None
+
+    def count(self, section: str, key: str, minimum: int = 0) -> int:
+        value = self.text(section, key)
+        try:
+            number = int(value)
+        except ValueError:
+            raise self.error(section, key, f"{value!r} is not a whole number") from None
+        if number < minimum:
+            raise self.error(section, key, f"must be at least {minimum}")
+        return number
+
+    def comma_list(self, section: str, key: str) -> tuple[str, ...]:
+        items = (item.strip() for item in self.text(section, key).split(","))
+        return tuple(item for item in items if item)
+
+    def line_list(self, section: str, key: str) -> tuple[str, ...]:
+        items = (line.strip() for line in self.text(section, key).splitlines())
+        return tuple(item for item in items if item)
+
+    def read(self) -> SiteConfig:
+        self.check_known_keys()
+        config = SiteConfig(
+            path=self.path,
+            general=self.general(),
+            admin=AdminConfig(
+                enabled=self.boolean("admin", "enabled"),
+                password=self.text("admin", "password"),
+            ),
+            moderation=ModerationConfig(
+                enabled=self.boolean("moderation", "enabled"),
+                approve_if_email_previously_approved=self.boolean(
+                    "moderation", "approve-if-email-previously-approved"
+                ),
+                purge_after=self.duration("moderation", "purge-after"),
+            ),
+            server=self.server(),
+            smtp=self.smtp(),
+            guard=GuardConfig(
+                enabled=self.boolean("guard", "enabled"),
+                ratelimit=self.count("guard", "ratelimit"),
+                direct_reply=self.count("guard", "direct-reply"),
+                reply_to_self=self.boolean("guard", "reply-to-self"),
+                require_author=self.boolean("guard", "require-author"),
+                require_email=self.boolean("guard", "require-email"),
+            ),
+            markup=self.markup(),
+            hash=self.hash(),
+            rss=RSSConfig(
+                base=self.text("rss", "base"),
+                limit=self.count("rss", "limit", minimum=1),
+            ),
+            warnings=(),
+        )
+        return replace(config, warnings=tuple(self.warnings))
+
+    def check_known_keys(self) -> None:
+        for section in self.parser.sections():
+            if section not in DEFAULTS:
+                self.warnings.append(
+                    f"{self.path}: [{section}] is not a known section; ignored"
+                )
+                continue
+            for key in self.parser.options(section):
+                if key in DEFAULTS[section]:
+                    continue
+                hint = _RETIRED_KEYS.get((section, key), "ignored")
+                self.warnings.append(
+                    f"{self.path}: [{section}] {key} is not a known option; {hint}"
+                )
+
+    def general(self) -> GeneralConfig:
+        hosts = self.line_list("general", "host")
+        if not hosts:
+            raise self.error(
+                "general", "host",
+                "no website configured: give the address of each site that "
+                "embeds the comments, one per line",
+            )
+        for host in hosts:
+            if "," in host or " " in host:
+                self.warnings.append(
+                    f"{self.path}: [general] host {host!r}: give one address "
+                    "per line (commas do not separate hosts)"
+                )
+        notify = []
+        for name in self.comma_list("general", "notify"):
+            if name.lower() in NOTIFIERS:
+                notify.append(name.lower())
+            else:
+                self.warnings.append(
+                    f"{self.path}: [general] notify: unknown notifier {name!r} "
+                    f"ignored (known: {', '.join(NOTIFIERS)})"
+                )
+        dbpath = self.text("general", "dbpath")
+        if not dbpath:
+            raise self.error("general", "dbpath", "the database path is empty")
+        dbpath = os.path.expanduser(dbpath)
+        # Relative to the file that says it, not to wherever the daemon
+        # happens to be started from.
+        dbpath = os.path.join(os.path.dirname(os.path.abspath(self.path)), dbpath)
+        name = self.text("general", "name")
+        if "/" in name:
+            raise self.error("general", "name", f"{name!r}: a site name cannot contain '/'")
+        return GeneralConfig(
+            dbpath=dbpath,
+            name=name,
+            hosts=hosts,
+            max_age=self.duration("general", "max-age"),
+            notify=tuple(notify),
+            reply_notifications=self.boolean("general", "reply-notifications"),
+            log_file=self.text("general", "log-file"),
+            gravatar=self.boolean("general", "gravatar"),
+            gravatar_url=self.text("general", "gravatar-url"),
+            latest_enabled=self.boolean("general", "latest-enabled"),
+            session_key=self.text("general", "session-key") or None,
+        )
+
+    def server(self) -> ServerConfig:
+        listen = []
+        for address in self.line_list("server", "listen"):
+            try:
+                endpoint = listen_endpoint(address)
+            except ValueError as e:
+                raise self.error("server", "listen", str(e)) from None
+            if endpoint not in listen:
+                listen.append(endpoint)
+        if not listen:
+            raise self.error("server", "listen", "no address given")
+        public_endpoint = self.text("server", "public-endpoint")
+        if public_endpoint.endswith("/"):
+            public_endpoint = public_endpoint.rstrip("/")
+            self.warnings.append(
+                f"{self.path}: [server] public-endpoint: trailing '/' removed"
+            )
+        if public_endpoint and urlsplit(public_endpoint).scheme not in ("http", "https"):
+            raise self.error(
+                "server", "public-endpoint",
+                f"{public_endpoint!r} must start with http:// or https://",
+            )
+        samesite = self.text("server", "samesite")
+        if samesite.lower() not in SAMESITE:
+            raise self.error(
+                "server", "samesite",
+                f"{samesite!r}: use None, Lax or Strict (or leave it empty)",
+            )
+        return ServerConfig(
+            listen=tuple(listen),
+            public_endpoint=public_endpoint,
+            reload=self.boolean("server", "reload"),
+            profile=self.boolean("server", "profile"),
+            trusted_proxies=self.line_list("server", "trusted-proxies"),
+            samesite=SAMESITE[samesite.lower()],
+        )
+
+    def smtp(self) -> SMTPConfig:
+        security = self.text("smtp", "security").lower()
+        if security not in SMTP_SECURITY:
+            raise self.error(
+                "smtp", "security",
+                f"{security!r}: use none, starttls or ssl",
+            )
+        port = self.count("smtp", "port", minimum=1)
+        if port > 65535:
+            raise self.error("smtp", "port", f"{port} is not a port number")
+        return SMTPConfig(
+            username=self.text("smtp", "username"),
+            password=self.text("smtp", "password"),
+            host=self.text("smtp", "host"),
+            port=port,
+            security=security,
+            to=self.text("smtp", "to"),
+            from_=self.text("smtp", "from"),
+            timeout=self.duration("smtp", "timeout"),
+        )
+
+    def markup(self) -> MarkupConfig:
+        renderer = self.text("markup", "renderer").lower()
+        if renderer not in RENDERERS:
+            raise self.error(
+                "markup", "renderer", f"{renderer!r}: use misaka or mistune"
+            )
+        options = self.misaka_names("options")
+        flags = self.misaka_names("flags")
+        config = MarkupConfig(
+            renderer=renderer,
+            allowed_elements=self.comma_list("markup", "allowed-elements"),
+            allowed_attributes=self.comma_list("markup", "allowed-attributes"),
+            misaka_extensions=options,
+            misaka_render_flags=flags,
+            mistune_plugins=self.comma_list("markup.mistune", "plugins"),
+            mistune_parameters=self.comma_list("markup.mistune", "parameters"),
+        )
+        from .markup import Markup
+
+        try:
+            Markup(config)
+        except ValueError as e:
+            section = "markup.misaka" if renderer == "misaka" else "markup.mistune"
+            raise ConfigError(self.path, section, None, str(e)) from None
+        return config
+
+    def misaka_names(self, key: str) -> tuple[str, ...]:
+        """
+        Misaka extensions or flags: C{[markup.misaka]}, or the seed-era
+        C{[markup]} key of the same name when only that one is given.
+        """
+        section = "markup.misaka"
+        if self.given("markup", key) and not self.given("markup.misaka", key):
+            self.warnings.append(
+                f"{self.path}: [markup] {key} is the old spelling of "
+                f"[markup.misaka] {key}; it still works"
+            )
+            section = "markup"
+        return tuple(name.replace("_", "-") for name in self.comma_list(section, key))
+
+    def hash(self) -> HashConfig:
+        config = HashConfig(
+            salt=self.text("hash", "salt"),
+            algorithm=self.text("hash", "algorithm"),
+        )
+        from .hashing import make_hash_function
+
+        try:
+            make_hash_function(config)
+        except ValueError as e:
+            raise self.error("hash", "algorithm", str(e)) from None
+        return config

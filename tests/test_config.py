@@ -1,0 +1,276 @@
+"""
+Tests for L{isso_tx.config}: Isso's file format, defaults and our checks.
+"""
+
+from __future__ import annotations
+
+import os
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from isso_tx.config import (
+    ConfigError,
+    listen_endpoint,
+    load_site_config,
+    parse_duration,
+)
+
+SAMPLE = os.path.join(os.path.dirname(__file__), "..", "etc", "isso", "isso.cfg")
+
+
+class ConfigFileMixin:
+    def load(self, text: str, environ: dict[str, str] | None = None):
+        directory = self.mktemp()
+        os.makedirs(directory)
+        path = os.path.join(directory, "site.cfg")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return load_site_config(path, environ=environ or {})
+
+    def refused(self, text: str) -> ConfigError:
+        return self.assertRaises(ConfigError, self.load, text)
+
+
+class DurationTests(SynchronousTestCase):
+    def test_forms(self) -> None:
+        self.assertEqual(parse_duration("90"), 90)
+        self.assertEqual(parse_duration("15m"), 900)
+        self.assertEqual(parse_duration("3w"), 21 * 86400)
+        self.assertEqual(parse_duration("3w 12h 57m"), 21 * 86400 + 12 * 3600 + 57 * 60)
+        self.assertEqual(parse_duration("1h30m37s"), 5437)
+        self.assertEqual(parse_duration("2d3h"), 2 * 86400 + 3 * 3600)
+        self.assertEqual(parse_duration("0"), 0)
+
+    def test_fixed_order(self) -> None:
+        """
+        Units are read in the order w d h m s; what follows is ignored, as
+        Isso does.
+        """
+        self.assertEqual(parse_duration("3h2d"), 3 * 3600)
+        self.assertEqual(parse_duration("15mjunk"), 900)
+
+    def test_bad(self) -> None:
+        for value in ("1y", "soon", "", "-5"):
+            self.assertRaises(ValueError, parse_duration, value)
+
+
+class ListenTests(SynchronousTestCase):
+    def test_isso_forms(self) -> None:
+        self.assertEqual(listen_endpoint("http://localhost:8080"), "tcp:8080:interface=127.0.0.1")
+        self.assertEqual(listen_endpoint("http://0.0.0.0:80/"), "tcp:80:interface=0.0.0.0")
+        self.assertEqual(listen_endpoint("http://:8080"), "tcp:8080")
+        self.assertEqual(listen_endpoint("http://[::1]:8080"), "tcp6:8080:interface=\\:\\:1")
+        self.assertEqual(
+            listen_endpoint("unix:///run/isso/isso.sock"), "unix:/run/isso/isso.sock:mode=666"
+        )
+
+    def test_endpoint_strings_pass_through(self) -> None:
+        for endpoint in ("tcp:8080:interface=127.0.0.1", "systemd:domain=INET:index=0",
+                         "unix:/run/a.sock:mode=660"):
+            self.assertEqual(listen_endpoint(endpoint), endpoint)
+
+    def test_bad(self) -> None:
+        for address in ("https://localhost:8443", "http://localhost", "http://h:x",
+                        "localhost:8080", "tcp:80 80", "bogus:8080", "unix://relative.sock", "http://h:80/path"):
+            self.assertRaises(ValueError, listen_endpoint, address)
+
+
+class SampleConfigTests(SynchronousTestCase):
+    def test_sample_is_complete_and_clean(self) -> None:
+        """
+        The shipped sample loads without a warning, and states exactly the
+        built-in defaults except where a site has to choose.
+        """
+        config = load_site_config(SAMPLE, environ={})
+        self.assertEqual(config.warnings, ())
+        self.assertEqual(config.general.dbpath, "/var/lib/isso-tx/comments.db")
+        self.assertEqual(
+            config.general.hosts, ("http://localhost:8080/", "http://127.0.0.1:8080/")
+        )
+        self.assertEqual(config.server.listen, ("tcp:8080:interface=127.0.0.1",))
+        self.assertEqual(config.markup.renderer, "misaka")
+        self.assertEqual(config.general.max_age, 900)
+        self.assertEqual(config.moderation.purge_after, 30 * 86400)
+        self.assertTrue(config.guard.enabled)
+
+
+class LoadTests(ConfigFileMixin, SynchronousTestCase):
+    def test_defaults(self) -> None:
+        config = self.load("[general]\nhost = http://example.org/\n")
+        self.assertEqual(config.general.hosts, ("http://example.org/",))
+        self.assertEqual(config.general.notify, ("stdout",))
+        self.assertEqual(config.general.max_age, 900)
+        self.assertEqual(config.general.dbpath, "/tmp/comments.db")
+        self.assertEqual(config.guard.ratelimit, 2)
+        self.assertEqual(config.guard.direct_reply, 3)
+        self.assertEqual(config.smtp.port, 587)
+        self.assertEqual(config.smtp.security, "starttls")
+        self.assertEqual(config.hash.algorithm, "pbkdf2")
+        self.assertEqual(config.rss.limit, 100)
+        self.assertEqual(
+            config.markup.misaka_extensions,
+            ("autolink", "fenced-code", "no-intra-emphasis", "strikethrough", "superscript"),
+        )
+        self.assertEqual(config.markup.mistune_parameters, ("escape", "hard_wrap"))
+        self.assertEqual(config.server.samesite, "")
+        self.assertEqual(config.warnings, ())
+
+    def test_hosts_are_a_line_list(self) -> None:
+        config = self.load(
+            "[general]\nhost =\n    https://a.example/\n\n    http://b.example:8000\n"
+        )
+        self.assertEqual(config.general.hosts, ("https://a.example/", "http://b.example:8000"))
+
+    def test_commas_do_not_separate_hosts(self) -> None:
+        config = self.load("[general]\nhost = http://a.example, http://b.example\n")
+        self.assertEqual(config.general.hosts, ("http://a.example, http://b.example",))
+        self.assertIn("one address per line", config.warnings[0])
+
+    def test_no_host(self) -> None:
+        error = self.refused("[general]\nname = blog\n")
+        self.assertEqual((error.section, error.key), ("general", "host"))
+        self.assertIn("site.cfg: [general] host: no website configured", str(error))
+
+    def test_environment_expansion(self) -> None:
+        config = self.load(
+            "[general]\nhost = http://example.org\n"
+            "[admin]\npassword = ${SECRET}-$OTHER-$MISSING-%s\n",
+            environ={"SECRET": "s3cret", "OTHER": "$SECRET"},
+        )
+        # Not expanded twice; unknown names stay; no % interpolation.
+        self.assertEqual(config.admin.password, "s3cret-$SECRET-$MISSING-%s")
+
+    def test_inline_hash_is_part_of_the_value(self) -> None:
+        config = self.load("[general]\nhost = http://example.org\n[admin]\npassword = a # b\n")
+        self.assertEqual(config.admin.password, "a # b")
+
+    def test_booleans_and_durations(self) -> None:
+        config = self.load(
+            "[general]\nhost = http://example.org\nmax-age = 1h30m\n"
+            "gravatar = Yes\nlatest-enabled = on\n"
+            "[moderation]\nenabled = 1\npurge-after = 3600\n"
+        )
+        self.assertEqual(config.general.max_age, 5400)
+        self.assertTrue(config.general.gravatar)
+        self.assertTrue(config.general.latest_enabled)
+        self.assertTrue(config.moderation.enabled)
+        self.assertEqual(config.moderation.purge_after, 3600)
+
+    def test_bad_values_name_section_and_key(self) -> None:
+        cases = [
+            ("[guard]\nenabled = maybe\n", "guard", "enabled", "not a boolean"),
+            ("[general]\nmax-age = 1y\n", "general", "max-age", "not a duration"),
+            ("[guard]\nratelimit = many\n", "guard", "ratelimit", "not a whole number"),
+            ("[smtp]\nsecurity = tls\n", "smtp", "security", "none, starttls or ssl"),
+            ("[smtp]\nport = 70000\n", "smtp", "port", "not a port"),
+            ("[server]\nsamesite = sometimes\n", "server", "samesite", "None, Lax or Strict"),
+            ("[server]\nlisten = https://localhost:443\n", "server", "listen", "reverse proxy"),
+            ("[markup]\nrenderer = commonmark\n", "markup", "renderer", "misaka or mistune"),
+            ("[hash]\nalgorithm = nosuchhash\n", "hash", "algorithm", ""),
+            ("[rss]\nlimit = 0\n", "rss", "limit", "at least 1"),
+            ("[general]\nname = a/b\n", "general", "name", "cannot contain"),
+        ]
+        for text, section, key, message in cases:
+            error = self.refused("[general]\nhost = http://example.org\n" + text
+                                 if not text.startswith("[general]")
+                                 else text.replace("[general]\n",
+                                                   "[general]\nhost = http://example.org\n"))
+            self.assertEqual((error.section, error.key), (section, key), text)
+            self.assertIn(message, error.message, text)
+            self.assertTrue(str(error).startswith(error.path + f": [{section}] {key}: "))
+
+    def test_unknown_markup_names(self) -> None:
+        error = self.refused(
+            "[general]\nhost = http://example.org\n[markup.misaka]\noptions = sparkles\n"
+        )
+        self.assertEqual(error.section, "markup.misaka")
+        self.assertIn("sparkles", str(error))
+
+    def test_duplicate_key(self) -> None:
+        error = self.refused("[general]\nhost = http://a\nhost = http://b\n")
+        self.assertEqual((error.section, error.key), ("general", "host"))
+        self.assertIn("given twice", error.message)
+
+    def test_missing_and_garbled_files(self) -> None:
+        error = self.assertRaises(ConfigError, load_site_config, "/nonexistent/isso.cfg")
+        self.assertEqual(str(error), "/nonexistent/isso.cfg: no such file")
+        error = self.refused("host = http://example.org\n")
+        self.assertIn("not an INI file", error.message)
+
+    def test_unknown_keys_warn_with_hints(self) -> None:
+        config = self.load(
+            "[general]\nhost = http://example.org\ncolour = blue\n"
+            "[server]\nport = 8080\n[smtp]\nssl = yes\n[extras]\na = b\n"
+        )
+        text = "\n".join(config.warnings)
+        self.assertIn("[general] colour is not a known option; ignored", text)
+        self.assertIn("[server] port is not a known option; use listen", text)
+        self.assertIn("[smtp] ssl is not a known option; use security", text)
+        self.assertIn("[extras] is not a known section", text)
+
+    def test_listen_several_addresses(self) -> None:
+        config = self.load(
+            "[general]\nhost = http://example.org\n"
+            "[server]\nlisten =\n    http://localhost:8080\n    unix:///run/isso.sock\n"
+            "    http://localhost:8080\n    tcp6:8080\n"
+        )
+        self.assertEqual(
+            config.server.listen,
+            ("tcp:8080:interface=127.0.0.1", "unix:/run/isso.sock:mode=666", "tcp6:8080"),
+        )
+
+    def test_server_normalisation(self) -> None:
+        config = self.load(
+            "[general]\nhost = http://example.org\n"
+            "[server]\npublic-endpoint = https://comments.example.org/\nsamesite = strict\n"
+            "trusted-proxies =\n    10.0.0.1\n    ::1\n"
+        )
+        self.assertEqual(config.server.public_endpoint, "https://comments.example.org")
+        self.assertIn("trailing '/' removed", config.warnings[0])
+        self.assertEqual(config.server.samesite, "Strict")
+        self.assertEqual(config.server.trusted_proxies, ("10.0.0.1", "::1"))
+
+    def test_notify(self) -> None:
+        config = self.load("[general]\nhost = http://example.org\nnotify = SMTP, stdout, pager\n")
+        self.assertEqual(config.general.notify, ("smtp", "stdout"))
+        self.assertIn("unknown notifier 'pager'", config.warnings[0])
+        config = self.load("[general]\nhost = http://example.org\nnotify =\n")
+        self.assertEqual(config.general.notify, ())
+
+    def test_relative_dbpath(self) -> None:
+        config = self.load("[general]\nhost = http://example.org\ndbpath = data/c.db\n")
+        self.assertEqual(
+            config.general.dbpath,
+            os.path.join(os.path.dirname(os.path.abspath(config.path)), "data", "c.db"),
+        )
+        config = self.load("[general]\nhost = http://example.org\ndbpath = ~/c.db\n")
+        self.assertEqual(config.general.dbpath, os.path.expanduser("~/c.db"))
+
+    def test_legacy_misaka_keys(self) -> None:
+        """
+        Seed-era configurations set misaka options in [markup]; they are
+        used when [markup.misaka] does not say otherwise.
+        """
+        config = self.load(
+            "[general]\nhost = http://example.org\n"
+            "[markup]\noptions = strikethrough, fenced_code\nflags = hard_wrap\n"
+        )
+        self.assertEqual(config.markup.misaka_extensions, ("strikethrough", "fenced-code"))
+        self.assertEqual(config.markup.misaka_render_flags, ("hard-wrap",))
+        self.assertIn("old spelling", config.warnings[0])
+        config = self.load(
+            "[general]\nhost = http://example.org\n"
+            "[markup]\noptions = strikethrough\n[markup.misaka]\noptions = autolink\n"
+        )
+        self.assertEqual(config.markup.misaka_extensions, ("autolink",))
+
+    def test_isso_014_config(self) -> None:
+        """
+        A configuration written for Isso 0.14 that picks mistune keeps it.
+        """
+        config = self.load(
+            "[general]\ndbpath = /var/lib/isso/comments.db\nhost = https://blog.example/\n"
+            "[markup]\nrenderer = mistune\n[markup.mistune]\nplugins = strikethrough, url\n"
+        )
+        self.assertEqual(config.markup.renderer, "mistune")
+        self.assertEqual(config.markup.mistune_plugins, ("strikethrough", "url"))
