@@ -1,0 +1,142 @@
+"""
+Checking and normalising what commenters send.
+
+The rules and messages are Isso's, so clients and their users see the same
+refusals.  Author, e-mail and website are HTML-escaped on the way in because
+clients (Isso's among them) insert them into pages as HTML; the text is
+stored as written and only ever served rendered and sanitised.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+MIN_TEXT = 3
+MAX_TEXT = 65535
+MAX_EMAIL = 254
+MAX_WEBSITE = 254
+
+# The keys a client may set.  Anything else in the body is ignored.
+NEW_KEYS = ("text", "author", "email", "website", "parent", "title", "notification")
+EDIT_KEYS = ("text", "author", "website")
+
+_LABEL = r"[\w](?:[\w-]{0,61}[\w])?"
+_WEBSITE = re.compile(
+    r"(?:https?://)?"
+    r"(?:"
+    rf"(?:{_LABEL}\.)+(?:[^\W\d_]{{2,6}}|[\w-]{{2,}})\.?"
+    r"|localhost"
+    r"|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"
+    r")"
+    r"(?::\d+)?"
+    r"(?:/?|[/?]\S+)",
+    re.IGNORECASE,
+)
+
+
+class InvalidComment(ValueError):
+    """
+    A comment breaks a rule; the message says which.
+    """
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_fields(data: dict[str, Any]) -> None:
+    """
+    Apply Isso's rules, in Isso's order, to a comment body.
+
+    @raise InvalidComment: the first rule broken.
+    """
+    text = data.get("text")
+    if text is None:
+        raise InvalidComment("text is missing")
+    parent = data.get("parent")
+    if parent is not None and not _is_int(parent):
+        raise InvalidComment("parent must be an integer or null")
+    for key in ("text", "author", "website", "email"):
+        if not isinstance(data.get(key), (str, type(None))):
+            raise InvalidComment(f"{key} must be a string or null")
+    if len(text.rstrip()) < MIN_TEXT:
+        raise InvalidComment(f"text is too short (minimum length: {MIN_TEXT})")
+    if len(text) > MAX_TEXT:
+        raise InvalidComment(f"text is too long (maximum length: {MAX_TEXT})")
+    if len(data.get("email") or "") > MAX_EMAIL:
+        raise InvalidComment(
+            f"email is too long (maximum length: {MAX_EMAIL}, RFC 5321 section 4.5.3)"
+        )
+    website = data.get("website")
+    if website:
+        if len(website) > MAX_WEBSITE:
+            raise InvalidComment(
+                f"website is too long (maximum length: {MAX_WEBSITE})"
+            )
+        if not _WEBSITE.fullmatch(website):
+            raise InvalidComment(
+                "Website not Django-conform: expected an http(s) address "
+                "such as https://example.org/"
+            )
+    title = data.get("title")
+    if not isinstance(title, (str, type(None))):
+        raise InvalidComment("title must be a string or null")
+
+
+def escape_text(value: str | None) -> str | None:
+    """
+    Escape an author name or e-mail address for insertion into HTML.
+    """
+    return None if value is None else html.escape(value, quote=False)
+
+
+def normalise_website(value: str | None) -> str | None:
+    """
+    Escape a website address (quotes too: it ends up in an attribute) and
+    give a scheme-less one C{http://}.
+    """
+    if value is None:
+        return None
+    value = html.escape(value, quote=True)
+    if value and not value.lower().startswith(("http://", "https://")):
+        value = "http://" + value
+    return value
+
+
+def new_comment_fields(body: Any) -> dict[str, Any]:
+    """
+    Check a C{POST /new} body and return its normalised fields.
+
+    @raise InvalidComment: the body is unusable.
+    """
+    if not isinstance(body, dict):
+        raise InvalidComment("the request body must be a JSON object")
+    data = {key: body.get(key) for key in NEW_KEYS}
+    check_fields(data)
+    notification = data["notification"]
+    if isinstance(notification, (dict, list)):
+        raise InvalidComment("notification must be 0, 1 or null")
+    data["author"] = escape_text(data["author"])
+    data["email"] = escape_text(data["email"])
+    data["website"] = normalise_website(data["website"])
+    return data
+
+
+def edit_fields(body: Any) -> dict[str, Any]:
+    """
+    Check an edit body and return the columns to change: only the text,
+    author and website keys the client sent.
+
+    @raise InvalidComment: the body is unusable.
+    """
+    if not isinstance(body, dict):
+        raise InvalidComment("the request body must be a JSON object")
+    check_fields({key: body.get(key) for key in EDIT_KEYS})
+    changes: dict[str, Any] = {"text": body["text"]}
+    if "author" in body:
+        changes["author"] = escape_text(body["author"])
+    if "website" in body:
+        changes["website"] = normalise_website(body["website"])
+    return changes

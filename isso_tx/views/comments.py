@@ -1,0 +1,373 @@
+"""
+The comments API: everything but C{GET /} (see L{isso_tx.views.thread}).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from klein import Klein
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
+
+from .. import __version__
+from ..guard import GuardRejection
+from ..notify import CommentEvent
+from ..signing import InvalidToken
+from ..store import (
+    PENDING,
+    NewComment,
+    comment_interaction,
+    count_interaction,
+    delete_comment_interaction,
+    feed_interaction,
+    latest_interaction,
+    new_comment_interaction,
+    thread_interaction,
+    update_comment_interaction,
+    vote_interaction,
+)
+from ..validation import InvalidComment, edit_fields, new_comment_fields
+from .feed import atom_feed
+from .http import (
+    comment_routes,
+    JSON_TYPE,
+    BadRequest,
+    Forbidden,
+    HTTPError,
+    NotFound,
+    check_csrf,
+    error_body,
+    json_body,
+    read_json,
+)
+from .shapes import gravatar_image, public_comment
+
+if TYPE_CHECKING:
+    from ..site import CommentSite
+
+
+def text_digest(text: str) -> str:
+    """
+    Return the digest an edit cookie binds: a cookie stops working once the
+    text it was issued for has changed (or its id went to a new comment).
+    """
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _arg(request: IRequest, name: str) -> str | None:
+    values = request.args.get(name.encode())
+    return values[0].decode("utf-8", "replace") if values else None
+
+
+def _uri(request: IRequest) -> str:
+    uri = _arg(request, "uri")
+    if uri is None:
+        raise BadRequest("missing uri query")
+    return uri
+
+
+class CommentsAPI:
+    """
+    Creating, editing, deleting and voting on comments, and the small
+    read-only endpoints around them.
+    """
+
+    app = comment_routes(Klein())
+    log = Logger()
+
+    def __init__(self, site: CommentSite) -> None:
+        self._site = site
+
+    # Errors
+
+    @app.handle_errors(HTTPError)
+    def _http_error(self, request: IRequest, failure: Failure) -> bytes:
+        error = failure.value
+        return error_body(request, error.code, error.message)
+
+    @app.handle_errors(RouteNotFound)
+    def _no_route(self, request: IRequest, failure: Failure) -> bytes:
+        return error_body(request, 404, "no such resource")
+
+    @app.handle_errors(MethodNotAllowed)
+    def _wrong_method(self, request: IRequest, failure: Failure) -> bytes:
+        allowed = failure.value.valid_methods or []
+        request.setHeader(b"allow", ", ".join(sorted(allowed)).encode())
+        return error_body(
+            request, 405, f"use one of: {', '.join(sorted(allowed))}"
+        )
+
+    # Helpers
+
+    def _cookies(self, request: IRequest, comment_id: int, text: str) -> None:
+        site = self._site
+        token = site.signer.edit_token(comment_id, text_digest(text))
+        site.set_cookie(request, str(comment_id), token, site.config.general.max_age)
+
+    def _clear_cookies(self, request: IRequest, comment_id: int) -> None:
+        self._site.set_cookie(request, str(comment_id), "", 0)
+
+    async def _owned_comment(
+        self, request: IRequest, comment_id: int
+    ) -> dict[str, Any]:
+        """
+        Return a comment the requester may change: their cookie for it must
+        be valid, for this comment, and issued for its current text.
+        """
+        site = self._site
+        token = request.getCookie(str(comment_id).encode())
+        if token is None:
+            raise Forbidden("no edit cookie for this comment")
+        try:
+            cookie_id, digest = site.signer.load_edit_token(
+                token.decode("latin-1"), site.config.general.max_age
+            )
+        except InvalidToken:
+            raise Forbidden("the edit cookie is invalid or has expired")
+        row = await site.database.run(
+            comment_interaction, comment_id, site.renderer.fingerprint
+        )
+        if row is None:
+            raise NotFound("no such comment")
+        if cookie_id != comment_id or digest != text_digest(row["text"]):
+            raise Forbidden("the edit cookie is not for this comment")
+        return row
+
+    # Writing
+
+    @app.route("/new", methods=["POST"])
+    async def new(self, request: IRequest) -> bytes:
+        site = self._site
+        check_csrf(request)
+        uri = _uri(request)
+        try:
+            fields = new_comment_fields(read_json(request))
+        except InvalidComment as e:
+            raise BadRequest(str(e))
+        origin = site.origins.resolve(request)
+        address = site.client_network(request)
+
+        title = fields["title"]
+        if not title and await site.database.run(thread_interaction, uri) is None:
+            found = await site.titles.fetch(origin, uri)
+            if found is None:
+                raise BadRequest(
+                    f"Cannot create new thread: URI {uri} is not accessible and "
+                    "no title was provided. Please provide a title parameter in "
+                    "your request."
+                )
+            uri, title = found
+
+        comment = NewComment(
+            uri=uri,
+            text=fields["text"],
+            author=fields["author"],
+            email=fields["email"],
+            website=fields["website"],
+            parent=fields["parent"],
+            notification=fields["notification"],
+            address=address,
+            rendering=await site.renderer.render(fields["text"]),
+            title=title,
+        )
+        config = site.config
+        try:
+            stored = await site.database.run(
+                new_comment_interaction,
+                comment,
+                now=site.clock.seconds(),
+                moderated=config.moderation.enabled,
+                approve_known_authors=(
+                    config.moderation.approve_if_email_previously_approved
+                ),
+                guard=config.guard,
+                edit_window=config.general.max_age,
+            )
+        except GuardRejection as e:
+            self.log.info(
+                "Refused a comment on {uri} from {address}: {reason}",
+                uri=uri,
+                address=address,
+                reason=e.reason,
+            )
+            raise Forbidden(e.reason)
+
+        site.threads.invalidate(stored.thread["uri"])
+        row = stored.comment
+        if stored.thread_created:
+            site.notifiers.thread_created(stored.thread)
+        site.notifiers.comment_created(
+            CommentEvent(stored.thread, row, origin, site.endpoint(request))
+        )
+        if row["mode"] == PENDING:
+            self.log.info(
+                "Comment {id} on {uri} awaits moderation", id=row["id"], uri=uri
+            )
+
+        hashes = await site.hasher.hash_many([site.hash_subject(row)])
+        body = public_comment(row)
+        body["hash"] = hashes[site.hash_subject(row)]
+        if config.general.gravatar:
+            body["gravatar_image"] = gravatar_image(config.general.gravatar_url, row)
+        self._cookies(request, row["id"], row["text"])
+        return json_body(request, body, 202 if row["mode"] == PENDING else 201)
+
+    @app.route("/id/<id:comment_id>", methods=["GET"])
+    async def view(self, request: IRequest, comment_id: int) -> bytes:
+        row = await self._owned_comment(request, comment_id)
+        plain = (_arg(request, "plain") or "0") != "0"
+        if not plain:
+            await self._site.renderer.complete([row])
+        return json_body(request, public_comment(row, plain=plain))
+
+    @app.route("/id/<id:comment_id>", methods=["PUT"])
+    async def edit(self, request: IRequest, comment_id: int) -> bytes:
+        site = self._site
+        check_csrf(request)
+        row = await self._owned_comment(request, comment_id)
+        try:
+            changes = edit_fields(read_json(request))
+        except InvalidComment as e:
+            raise BadRequest(str(e))
+        changes["modified"] = site.clock.seconds()
+        rendering = await site.renderer.render(changes["text"])
+        updated = await site.database.run(
+            update_comment_interaction, comment_id, changes, rendering
+        )
+        if updated is None:
+            raise NotFound("no such comment")
+        site.threads.invalidate(row["uri"])
+        body = public_comment(updated)
+        site.notifiers.comment_edited(comment_id, body)
+        self._cookies(request, comment_id, updated["text"])
+        return json_body(request, body)
+
+    @app.route("/id/<id:comment_id>", methods=["DELETE"])
+    async def delete(self, request: IRequest, comment_id: int) -> bytes:
+        site = self._site
+        check_csrf(request)
+        row = await self._owned_comment(request, comment_id)
+        placeholder = await site.database.run(
+            delete_comment_interaction, comment_id, site.renderer.placeholder
+        )
+        site.threads.invalidate(row["uri"])
+        site.notifiers.comment_deleted(comment_id)
+        self._clear_cookies(request, comment_id)
+        if placeholder is None:
+            return json_body(request, None)
+        return json_body(request, public_comment(placeholder, plain=True))
+
+    @app.route("/id/<id:comment_id>/like", methods=["POST"])
+    async def like(self, request: IRequest, comment_id: int) -> bytes:
+        return await self._vote(request, comment_id, upvote=True)
+
+    @app.route("/id/<id:comment_id>/dislike", methods=["POST"])
+    async def dislike(self, request: IRequest, comment_id: int) -> bytes:
+        return await self._vote(request, comment_id, upvote=False)
+
+    async def _vote(self, request: IRequest, comment_id: int, upvote: bool) -> bytes:
+        site = self._site
+        check_csrf(request)
+        result = await site.database.run(
+            vote_interaction, comment_id, site.client_network(request), upvote
+        )
+        if result is None:
+            return json_body(request, None)
+        body: dict[str, Any] = {"likes": result.likes, "dislikes": result.dislikes}
+        if result.refused is not None:
+            body["message"] = result.refused
+        else:
+            site.threads.invalidate(result.uri)
+        return json_body(request, body)
+
+    # Reading
+
+    @app.route("/count", methods=["POST"])
+    async def count(self, request: IRequest) -> bytes:
+        uris = read_json(request)
+        if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+            raise BadRequest("JSON must be a list of URLs")
+        counts = await self._site.database.run(count_interaction, uris)
+        return json_body(request, counts)
+
+    @app.route("/preview", methods=["POST"])
+    async def preview(self, request: IRequest) -> bytes:
+        body = read_json(request)
+        text = body.get("text") if isinstance(body, dict) else None
+        if text is None:
+            raise BadRequest("no text given")
+        if not isinstance(text, str):
+            raise BadRequest("text must be a string")
+        html = await self._site.renderer.preview(text)
+        return json_body(request, {"text": html})
+
+    @app.route("/config", methods=["GET"])
+    def client_config(self, request: IRequest) -> bytes:
+        return json_body(request, {"config": self._site.client_config})
+
+    @app.route("/info", methods=["GET"])
+    def info(self, request: IRequest) -> bytes:
+        site = self._site
+        return json_body(
+            request,
+            {
+                "version": __version__,
+                "host": site.host_url(request),
+                "origin": site.origins.resolve(request),
+                "moderation": site.config.moderation.enabled,
+            },
+        )
+
+    @app.route("/latest", methods=["GET"])
+    async def latest(self, request: IRequest) -> bytes:
+        site = self._site
+        if not site.config.general.latest_enabled:
+            raise NotFound("Unavailable because 'latest-enabled' not set by site admin")
+        try:
+            limit = int(_arg(request, "limit") or "")
+        except ValueError:
+            limit = 0
+        if limit <= 0:
+            raise BadRequest("Query parameter 'limit' is mandatory (integer, >0)")
+        rows = await site.database.run(
+            latest_interaction, limit, site.renderer.fingerprint
+        )
+        await site.renderer.complete(rows)
+        body = []
+        for row in rows:
+            comment = public_comment(row)
+            del comment["notification"]
+            comment["uri"] = row["uri"]
+            body.append(comment)
+        return json_body(request, body)
+
+    @app.route("/feed", methods=["GET"])
+    async def feed(self, request: IRequest) -> bytes:
+        site = self._site
+        uri = _uri(request)
+        base = site.config.rss.base
+        if not base:
+            raise NotFound("feeds are not enabled: [rss] base is not set")
+        limit = site.config.rss.limit
+        if _arg(request, "limit") is not None:
+            try:
+                # A reader may ask for fewer entries, never for more.
+                limit = min(limit, max(1, int(_arg(request, "limit") or "")))
+            except ValueError:
+                raise BadRequest("limit should be integer")
+        thread, rows = await site.database.run(
+            feed_interaction, uri, limit, site.renderer.fingerprint
+        )
+        await site.renderer.complete(rows)
+        document, etag, updated = atom_feed(base, uri, thread, rows)
+        request.setHeader(b"content-type", b"application/atom+xml; charset=utf-8")
+        not_modified = request.setLastModified(updated)
+        if request.setETag(etag) or not_modified:
+            return b""
+        return document

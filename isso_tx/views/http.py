@@ -1,0 +1,204 @@
+"""
+HTTP plumbing shared by every view: errors, JSON, cookies, body limits.
+"""
+
+from __future__ import annotations
+
+import json
+from email.utils import formatdate
+from html import escape
+from http import HTTPStatus
+from typing import Any
+
+from klein import Klein
+from twisted.logger import Logger
+from twisted.web.iweb import IRequest
+from twisted.web.server import Request
+from werkzeug.http import parse_accept_header
+from werkzeug.routing import IntegerConverter
+
+# Isso's limit on request bodies.
+MAX_BODY = 256 * 1024
+
+JSON_TYPE = b"application/json"
+HTML_TYPE = b"text/html; charset=utf-8"
+TEXT_TYPE = b"text/plain; charset=utf-8"
+
+
+class HTTPError(Exception):
+    """
+    A request cannot be served; C{message} tells the client why.
+    """
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+
+class BadRequest(HTTPError):
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message)
+
+
+class Forbidden(HTTPError):
+    def __init__(self, message: str) -> None:
+        super().__init__(403, message)
+
+
+class NotFound(HTTPError):
+    def __init__(self, message: str = "not found") -> None:
+        super().__init__(404, message)
+
+
+def wants_json(request: IRequest) -> bool:
+    """
+    Whether the client's C{Accept} header prefers JSON over HTML.
+    """
+    header = request.getHeader(b"accept")
+    if not header:
+        return False
+    accept = parse_accept_header(header.decode("latin-1"))
+    return accept.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def error_body(request: IRequest, code: int, message: str) -> bytes:
+    """
+    Set the status and content type of an error response and return its
+    body: JSON for clients that ask for it, else a small HTML page.
+    """
+    try:
+        reason = HTTPStatus(code).phrase
+    except ValueError:
+        reason = "Error"
+    request.setResponseCode(code)
+    if wants_json(request):
+        request.setHeader(b"content-type", JSON_TYPE)
+        return json.dumps({"message": f"{code} {reason}: {message}"}).encode()
+    request.setHeader(b"content-type", HTML_TYPE)
+    return (
+        "<!doctype html>\n<html lang=en>\n"
+        f"<title>{code} {escape(reason)}</title>\n"
+        f"<h1>{escape(reason)}</h1>\n<p>{escape(message)}</p>\n"
+    ).encode("utf-8")
+
+
+def json_body(request: IRequest, value: Any, code: int = 200) -> bytes:
+    request.setResponseCode(code)
+    request.setHeader(b"content-type", JSON_TYPE)
+    return json.dumps(value).encode("ascii")
+
+
+def read_json(request: IRequest) -> Any:
+    """
+    Parse the request body as JSON, whatever its content type says.
+    """
+    raw = request.content.read() if request.content is not None else b""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("Unable to read JSON request: the body is not valid JSON")
+
+
+def check_csrf(request: IRequest) -> None:
+    """
+    Refuse form posts from other sites: a mutating API call must come with
+    no content type or a JSON one, which a plain HTML form cannot send.
+    """
+    content_type = request.getHeader(b"content-type")
+    if content_type and not content_type.lower().startswith(JSON_TYPE):
+        raise Forbidden("CSRF: the request must be sent as application/json")
+
+
+def cookie_header(
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    now: float,
+    secure: bool,
+    samesite: str,
+) -> bytes:
+    """
+    Build a C{Set-Cookie} value with the attributes Isso sends, in its order.
+    """
+    expires = formatdate(now + max_age, usegmt=True) if max_age > 0 else (
+        "Thu, 01 Jan 1970 00:00:00 GMT"
+    )
+    parts = [f"{name}={value}", f"Expires={expires}", f"Max-Age={max_age}"]
+    if secure:
+        parts.append("Secure")
+    parts += ["Path=/", f"SameSite={samesite}"]
+    return "; ".join(parts).encode("latin-1")
+
+
+class LimitedRequest(Request):
+    """
+    A request that refuses bodies larger than L{MAX_BODY} without reading
+    them into memory or onto disk.
+
+    Twisted would spool a large body to a temporary file before any
+    resource sees it; instead the connection is answered with C{413} and
+    closed as soon as the body is known to be too large.
+    """
+
+    max_body = MAX_BODY
+    _refused = False
+    _received = 0
+    _log = Logger()
+
+    def gotLength(self, length: int | None) -> None:
+        if length is not None and length > self.max_body:
+            self._refuse()
+            return
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        if self._refused:
+            return
+        self._received += len(data)
+        if self._received > self.max_body:
+            self._refuse()
+            return
+        super().handleContentChunk(data)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        if self._refused:
+            return
+        super().requestReceived(command, path, version)
+
+    def _refuse(self) -> None:
+        self._refused = True
+        body = json.dumps(
+            {"message": f"413 Request Entity Too Large: the body exceeds "
+             f"{self.max_body} bytes"}
+        ).encode()
+        self.channel.transport.write(
+            b"HTTP/1.1 413 Request Entity Too Large\r\n"
+            b"Content-Type: application/json\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+            b"Connection: close\r\n\r\n" + body
+        )
+        self.channel.loseConnection()
+        self._log.info("Refused a request body larger than {limit} bytes",
+                       limit=self.max_body)
+
+
+class CommentIdConverter(IntegerConverter):
+    """
+    C{<id:name>} in a route: a comment id, digits only and small enough
+    for SQLite, so that a huge number is a plain 404.
+    """
+
+    # 18 digits always fit SQLite's 64-bit integers.  The length is in the
+    # pattern rather than a maximum value, so that a longer number matches
+    # no route at all instead of confusing the method check.
+    regex = r"\d{1,18}"
+
+
+def comment_routes(app: Klein) -> Klein:
+    """
+    Teach a Klein app the C{<id:…>} converter.
+    """
+    app.url_map.converters["id"] = CommentIdConverter
+    return app

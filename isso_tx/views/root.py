@@ -1,0 +1,59 @@
+"""
+The front door of a site: CORS on every response, and dispatch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource, Resource
+
+from .static import STATIC_PREFIXES
+from .thread import ThreadResource
+
+if TYPE_CHECKING:
+    from ..site import CommentSite
+
+ALLOW_METHODS = b"HEAD, GET, POST, PUT, DELETE"
+ALLOW_HEADERS = b"Origin, Referer, Content-Type"
+EXPOSE_HEADERS = b"X-Set-Cookie, Date"
+
+
+class SiteResource(Resource):
+    """
+    Adds the CORS headers to every response of a site, answers preflight
+    requests itself, and hands the request to the right part of the site:
+    the thread reader for C{GET /}, the client's files, or the Klein app for
+    everything else.
+    """
+
+    isLeaf = True
+
+    def __init__(self, site: CommentSite, api: IResource, static: IResource) -> None:
+        super().__init__()
+        self._site = site
+        self._api = api
+        self._static = static
+        self._thread = ThreadResource(site)
+
+    def render(self, request: IRequest) -> bytes | int:
+        self._site.strip_script_name(request)
+        request.setHeader(
+            b"access-control-allow-origin",
+            self._site.origins.resolve(request).encode("latin-1"),
+        )
+        request.setHeader(b"access-control-allow-credentials", b"true")
+        request.setHeader(b"access-control-allow-methods", ALLOW_METHODS)
+        request.setHeader(b"access-control-allow-headers", ALLOW_HEADERS)
+        request.setHeader(b"access-control-expose-headers", EXPOSE_HEADERS)
+        request.setHeader(b"vary", b"Origin")
+        if request.method == b"OPTIONS":
+            request.setHeader(b"content-type", b"text/plain")
+            return b""
+        path = request.postpath
+        if path in ([], [b""]) and request.method in (b"GET", b"HEAD"):
+            return self._thread.render(request)
+        if path and path[0] in STATIC_PREFIXES and request.method in (b"GET", b"HEAD"):
+            return self._static.render(request)
+        return self._api.render(request)

@@ -1,0 +1,215 @@
+"""
+C{GET /?uri=…}: a thread's comments, the request every page view makes.
+
+It is the hot path, so it is a plain twisted.web resource rather than a Klein
+route (Klein's per-request routing halves the throughput here), and its
+responses are cached per thread.  Every write through this server drops the
+thread's entries; writes by other programs (the command line, Isso itself)
+are noticed by L{ThreadCache.watch}, which polls SQLite's C{data_version}.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.web.iweb import IRequest
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from ..store import SORTS, thread_page_interaction
+from .http import JSON_TYPE, BadRequest, HTTPError, error_body
+from .shapes import gravatar_image, public_comment
+
+if TYPE_CHECKING:
+    from ..site import CommentSite
+
+
+@dataclass(frozen=True)
+class ThreadQuery:
+    """
+    The parameters of C{GET /}, checked.
+    """
+
+    uri: str
+    parent: int | None = None
+    sort: str = "oldest"
+    limit: int | None = None
+    offset: int = 0
+    after: float = 0
+    nested_limit: int | None = None
+    plain: bool = False
+
+    @classmethod
+    def from_request(cls, request: IRequest) -> ThreadQuery:
+        args = {
+            key.decode("utf-8", "replace"): values[0].decode("utf-8", "replace")
+            for key, values in request.args.items()
+            if values
+        }
+        if "uri" not in args:
+            raise BadRequest("missing uri query")
+
+        def integer(name: str) -> int | None:
+            if name not in args:
+                return None
+            try:
+                return int(args[name])
+            except ValueError:
+                raise BadRequest(f"{name} should be integer")
+
+        sort = args.get("sort", "oldest")
+        if sort not in SORTS:
+            raise BadRequest(
+                "Invalid sort option. Must be one of: 'newest', 'oldest', 'upvotes'"
+            )
+        offset = integer("offset") or 0
+        if offset < 0:
+            raise BadRequest("offset should not be negative")
+        try:
+            after = float(args.get("after", 0))
+        except ValueError:
+            raise BadRequest("after should be a number")
+        return cls(
+            uri=args["uri"],
+            parent=integer("parent"),
+            sort=sort,
+            limit=integer("limit"),
+            offset=offset,
+            after=after,
+            nested_limit=integer("nested_limit"),
+            plain=args.get("plain", "0") != "0",
+        )
+
+
+class ThreadCache:
+    """
+    Finished C{GET /} bodies, per thread, within a memory budget.
+    """
+
+    def __init__(self, budget: int = 8 * 1024 * 1024) -> None:
+        self._entries: OrderedDict[ThreadQuery, bytes] = OrderedDict()
+        self._size = 0
+        self._budget = budget
+        # Bumped by every invalidation, so that a body computed from data
+        # read before a write is not stored after it.
+        self.generation = 0
+
+    def get(self, query: ThreadQuery) -> bytes | None:
+        body = self._entries.get(query)
+        if body is not None:
+            self._entries.move_to_end(query)
+        return body
+
+    def put(self, query: ThreadQuery, body: bytes, generation: int) -> None:
+        if generation != self.generation or len(body) > self._budget // 4:
+            return
+        self._size += len(body) - len(self._entries.pop(query, b""))
+        self._entries[query] = body
+        while self._size > self._budget:
+            _, evicted = self._entries.popitem(last=False)
+            self._size -= len(evicted)
+
+    def invalidate(self, *uris: str) -> None:
+        self.generation += 1
+        for query in [q for q in self._entries if q.uri in uris]:
+            self._size -= len(self._entries.pop(query))
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+        self._size = 0
+
+
+class ThreadResource(Resource):
+    isLeaf = True
+    log = Logger()
+
+    def __init__(self, site: CommentSite) -> None:
+        super().__init__()
+        self._site = site
+
+    def render_GET(self, request: IRequest) -> bytes | int:
+        try:
+            query = ThreadQuery.from_request(request)
+        except HTTPError as e:
+            return error_body(request, e.code, e.message)
+        cache = self._site.threads
+        body = cache.get(query)
+        if body is not None:
+            request.setHeader(b"content-type", JSON_TYPE)
+            return body
+
+        generation = cache.generation
+        d = Deferred.fromCoroutine(self._page(query))
+
+        def respond(body: bytes) -> None:
+            cache.put(query, body, generation)
+            request.setHeader(b"content-type", JSON_TYPE)
+            request.write(body)
+            request.finish()
+
+        def fail(failure: Any) -> None:
+            self.log.failure("While reading thread {uri}", failure, uri=query.uri)
+            request.write(error_body(request, 500, "the thread could not be read"))
+            request.finish()
+
+        d.addCallbacks(respond, fail)
+        request.notifyFinish().addErrback(lambda _: d.cancel())
+        return NOT_DONE_YET
+
+    async def _page(self, query: ThreadQuery) -> bytes:
+        site = self._site
+        page = await site.database.run(
+            thread_page_interaction,
+            query.uri,
+            fingerprint=site.renderer.fingerprint,
+            parent=query.parent,
+            sort=query.sort,
+            limit=query.limit,
+            offset=query.offset,
+            after=query.after,
+            nested_limit=query.nested_limit,
+        )
+        rows = page.comments + [r for rs in page.replies.values() for r in rs]
+        if not query.plain:
+            await site.renderer.complete(rows)
+        hashes = await site.hasher.hash_many(site.hash_subject(row) for row in rows)
+
+        def shaped(row: dict[str, Any]) -> dict[str, Any]:
+            comment = public_comment(row, plain=query.plain)
+            comment["hash"] = hashes[site.hash_subject(row)]
+            if site.config.general.gravatar:
+                comment["gravatar_image"] = gravatar_image(
+                    site.config.general.gravatar_url, row
+                )
+            return comment
+
+        comments = []
+        for row in page.comments:
+            comment = shaped(row)
+            if query.parent is None:
+                replies = [shaped(r) for r in page.replies.get(row["id"], [])]
+                total = page.counts.get(row["id"], 0)
+                comment["total_replies"] = total
+                comment["hidden_replies"] = total - len(replies)
+                comment["replies"] = replies
+            comments.append(comment)
+        total = page.counts.get(query.parent, 0)
+        if query.parent is None:
+            total_replies = sum(page.counts.values())
+        else:
+            total_replies = total
+        return json.dumps(
+            {
+                "id": query.parent,
+                "total_replies": total_replies,
+                "hidden_replies": max(0, total - len(comments) - page.offset),
+                "replies": comments,
+                "config": site.client_config,
+            }
+        ).encode("ascii")

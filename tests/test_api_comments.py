@@ -1,0 +1,427 @@
+"""
+Feature tests: writing comments over HTTP (POST /new, /id/<id>, votes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from twisted.internet.defer import inlineCallbacks
+
+from .support import SiteTestCase
+
+
+class CreateTests(SiteTestCase):
+    @inlineCallbacks
+    def test_create(self):
+        """
+        A new comment is published at once with its rendered text, its
+        public fields only, and an edit cookie plus its page-side copy.
+        """
+        response = yield self.client.post(
+            "/new?uri=/path/",
+            {"text": "Hello *world*", "author": "Alice", "email": "a@b.c",
+             "website": "example.org", "title": "A page", "bogus": 1},
+        )
+        self.assertEqual(response.code, 201)
+        self.assertEqual(response.header("content-type"), "application/json")
+        body = response.json()
+        self.assertEqual(
+            sorted(body),
+            sorted(["id", "parent", "created", "modified", "mode", "text", "author",
+                    "website", "likes", "dislikes", "notification", "hash"]),
+        )
+        self.assertEqual(body["id"], 1)
+        self.assertEqual(body["mode"], 1)
+        self.assertEqual(body["text"], "<p>Hello <em>world</em></p>")
+        self.assertEqual(body["website"], "http://example.org")
+        self.assertIsNone(body["modified"])
+        self.assertEqual(body["hash"], "a@b.c".encode().hex())
+        cookie = response.header("set-cookie")
+        self.assertRegex(cookie, r"^1=[\w.-]+; Expires=.+ GMT; Max-Age=900; Path=/; SameSite=Lax$")
+        self.assertEqual(response.header("x-set-cookie"), "isso-" + cookie)
+
+    @inlineCallbacks
+    def test_ids_and_thread_listing(self):
+        """
+        Comments get consecutive ids and all show in the thread.
+        """
+        for expected in (1, 2, 3):
+            body = yield self.post_comment()
+            self.assertEqual(body["id"], expected)
+        response = yield self.client.get("/?uri=/path/")
+        self.assertEqual([c["id"] for c in response.json()["replies"]], [1, 2, 3])
+
+    @inlineCallbacks
+    def test_non_ascii(self):
+        """
+        Non-ASCII text is stored and rendered unchanged.
+        """
+        body = yield self.post_comment(text="Здравствуй, мир!")
+        self.assertEqual(body["text"], "<p>Здравствуй, мир!</p>")
+
+    @inlineCallbacks
+    def test_escaping(self):
+        """
+        Author and website cannot inject HTML into pages that show them.
+        """
+        body = yield self.post_comment(
+            author="<script>alert(1)</script>",
+            website="http://x.com/?'onmouseover='alert(document.domain)'x='",
+        )
+        self.assertEqual(body["author"], "&lt;script&gt;alert(1)&lt;/script&gt;")
+        self.assertEqual(
+            body["website"],
+            "http://x.com/?&#x27;onmouseover=&#x27;alert(document.domain)&#x27;x=&#x27;",
+        )
+
+    @inlineCallbacks
+    def test_website_scheme_kept(self):
+        """
+        A website written with an upper-case scheme is not given a second one.
+        """
+        body = yield self.post_comment(website="HTTPS://Example.org/")
+        self.assertEqual(body["website"], "HTTPS://Example.org/")
+
+    @inlineCallbacks
+    def test_reply_flattening(self):
+        """
+        A reply to a reply is filed under the conversation's first comment;
+        a parent from another thread, or 0, makes a top-level comment.
+        """
+        yield self.post_comment()
+        reply = yield self.post_comment(parent=1)
+        self.assertEqual(reply["parent"], 1)
+        nested = yield self.post_comment(parent=2)
+        self.assertEqual(nested["parent"], 1)
+        other = yield self.post_comment(uri="/other/", parent=1)
+        self.assertIsNone(other["parent"])
+        zero = yield self.post_comment(parent=0)
+        self.assertIsNone(zero["parent"])
+        missing = yield self.post_comment(parent=999)
+        self.assertIsNone(missing["parent"])
+
+    @inlineCallbacks
+    def test_validation(self):
+        """
+        Unusable comments are refused with 400 and a message saying why,
+        and nothing is stored.
+        """
+        cases = [
+            ({}, "text is missing"),
+            ({"text": None}, "text is missing"),
+            ({"text": "hello", "parent": "x"}, "parent must be an integer or null"),
+            ({"text": "hello", "parent": True}, "parent must be an integer or null"),
+            ({"text": 42}, "text must be a string or null"),
+            ({"text": "hello", "author": 1}, "author must be a string or null"),
+            ({"text": "hello", "email": []}, "email must be a string or null"),
+            ({"text": "hello", "website": {}}, "website must be a string or null"),
+            ({"text": "  \n\n"}, "text is too short"),
+            ({"text": "ab  "}, "text is too short"),
+            ({"text": "x" * 65536}, "text is too long"),
+            ({"text": "hello", "email": "a" * 255}, "email is too long"),
+            ({"text": "hello", "website": "http://x.org/" + "a" * 250}, "website is too long"),
+            ({"text": "hello", "website": "javascript:alert(1)"}, "Website not Django-conform"),
+            ({"text": "hello", "website": "name@example.com"}, "Website not Django-conform"),
+            ({"text": "hello", "title": 5}, "title must be a string or null"),
+            ({"text": "hello", "notification": {"a": 1}}, "notification"),
+            ([1, 2], "must be a JSON object"),
+            ("text", "must be a JSON object"),
+        ]
+        for body, message in cases:
+            response = yield self.client.post("/new?uri=/path/", body)
+            self.assertEqual(response.code, 400, (body, response))
+            self.assertIn(message, response.body.decode(), body)
+        response = yield self.client.post("/new?uri=/path/", raw=b"{not json")
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"JSON", response.body)
+        response = yield self.client.post("/new", {"text": "hello"})
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"missing uri query", response.body)
+        response = yield self.client.get("/?uri=/path/")
+        self.assertEqual(response.json()["total_replies"], 0)
+
+    @inlineCallbacks
+    def test_valid_websites(self):
+        """
+        Ordinary website addresses are accepted.
+        """
+        for website in ("example.tld", "http://example.tld", "https://example.tld",
+                        "https://exämple.tld", "https://example.tld:1337/",
+                        "https://example.tld:1337/foobar?p=1#isso-thread",
+                        "http://localhost:8080/", "http://127.0.0.1/", "", None):
+            response = yield self.client.post(
+                "/new?uri=/path/", {"text": "hello", "website": website, "title": "t"}
+            )
+            self.assertEqual(response.code, 201, (website, response))
+
+    @inlineCallbacks
+    def test_error_format(self):
+        """
+        Errors are JSON for clients that ask for JSON, else an HTML page.
+        """
+        response = yield self.client.post(
+            "/new", {"text": "hello"}, headers={"Accept": "application/json"}
+        )
+        self.assertEqual(response.json(), {"message": "400 Bad Request: missing uri query"})
+        response = yield self.client.post("/new", {"text": "hello"})
+        self.assertTrue(response.header("content-type").startswith("text/html"))
+        self.assertIn(b"missing uri query", response.body)
+
+
+class OwnCommentTests(SiteTestCase):
+    @inlineCallbacks
+    def test_view(self):
+        """
+        The author can fetch their comment, rendered or as written.
+        """
+        yield self.post_comment(text="Lorem *ipsum*")
+        response = yield self.client.get("/id/1")
+        self.assertEqual(response.code, 200)
+        body = response.json()
+        self.assertEqual(body["text"], "<p>Lorem <em>ipsum</em></p>")
+        self.assertNotIn("hash", body)
+        response = yield self.client.get("/id/1?plain=1")
+        self.assertEqual(response.json()["text"], "Lorem *ipsum*")
+
+    @inlineCallbacks
+    def test_view_needs_cookie(self):
+        """
+        Without the cookie, or with someone else's, the comment stays closed.
+        """
+        yield self.post_comment()
+        stranger = self.reader("198.51.100.1")
+        response = yield stranger.get("/id/1")
+        self.assertEqual(response.code, 403)
+        response = yield stranger.get("/id/1", headers={"Cookie": "1=garbage"})
+        self.assertEqual(response.code, 403)
+        yield self.post_comment(client=stranger)
+        # A valid cookie of comment 2 presented under the name of comment 1.
+        token = next(c.value for c in stranger.cookies if c.name == "2")
+        response = yield stranger.get("/id/1", headers={"Cookie": f"1={token}"})
+        self.assertEqual(response.code, 403)
+        response = yield self.client.get("/id/99")
+        self.assertEqual(response.code, 403)
+
+    @inlineCallbacks
+    def test_moderation_key_is_not_a_cookie(self):
+        """
+        A moderation link's key cannot be used as an edit cookie.
+        """
+        yield self.post_comment()
+        key = self.site.signer.moderation_key(1)
+        stranger = self.reader("198.51.100.1")
+        response = yield stranger.get("/id/1", headers={"Cookie": f"1={key}"})
+        self.assertEqual(response.code, 403)
+        response = yield stranger.delete("/id/1", headers={"Cookie": f"1={key}"})
+        self.assertEqual(response.code, 403)
+
+    @inlineCallbacks
+    def test_edit(self):
+        """
+        An edit changes text, author and website, marks the comment modified
+        and renews the cookie for the new text.
+        """
+        yield self.post_comment(author="me", website="http://a.org/")
+        old_cookie = next(c.value for c in self.client.cookies if c.name == "1")
+        response = yield self.client.put(
+            "/id/1", {"text": "Hello World", "author": "you", "website": "b.org",
+                      "email": "ignored@x.org"}
+        )
+        self.assertEqual(response.code, 200)
+        body = response.json()
+        self.assertEqual(body["text"], "<p>Hello World</p>")
+        self.assertEqual(body["author"], "you")
+        self.assertEqual(body["website"], "http://b.org")
+        self.assertIsNotNone(body["modified"])
+        self.assertIn("Max-Age=900", response.header("set-cookie"))
+        response = yield self.client.put("/id/1", {"text": "Typo"})
+        self.assertEqual(response.code, 200)
+        response = yield self.client.get("/id/1")
+        self.assertEqual(response.json()["text"], "<p>Typo</p>")
+        self.assertEqual(response.json()["author"], "you")
+        # The first cookie was for a text that is gone.
+        stranger = self.reader("198.51.100.1")
+        response = yield stranger.put(
+            "/id/1", {"text": "hijack"}, headers={"Cookie": f"1={old_cookie}"}
+        )
+        self.assertEqual(response.code, 403)
+        conn = sqlite3.connect(self.site_config.general.dbpath)
+        self.addCleanup(conn.close)
+        self.assertEqual(
+            conn.execute("SELECT email, text FROM comments").fetchall(),
+            [(None, "Typo")],
+        )
+
+    @inlineCallbacks
+    def test_edit_escaping_and_validation(self):
+        """
+        Edits are checked and escaped like new comments.
+        """
+        yield self.post_comment()
+        response = yield self.client.put("/id/1", {})
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"text is missing", response.body)
+        response = yield self.client.put("/id/1", {"text": ""})
+        self.assertIn(b"text is too short", response.body)
+        response = yield self.client.put(
+            "/id/1", {"text": "fine", "website": "name@example.com"}
+        )
+        self.assertIn(b"Website not Django-conform", response.body)
+        response = yield self.client.put("/id/1", raw=b"[")
+        self.assertEqual(response.code, 400)
+        response = yield self.client.put(
+            "/id/1", {"text": "fine", "author": "<script>alert(1)</script>",
+                      "website": "http://x.com/?'a'"}
+        )
+        self.assertEqual(response.json()["author"], "&lt;script&gt;alert(1)&lt;/script&gt;")
+        self.assertEqual(response.json()["website"], "http://x.com/?&#x27;a&#x27;")
+
+    @inlineCallbacks
+    def test_delete(self):
+        """
+        Deleting a comment without replies removes it and its thread, and
+        clears both cookies.
+        """
+        yield self.post_comment()
+        response = yield self.client.delete("/id/1")
+        self.assertEqual(response.code, 200)
+        self.assertIsNone(response.json())
+        self.assertTrue(response.header("set-cookie").startswith("1=; Expires=Thu, 01 Jan 1970"))
+        self.assertTrue(response.header("x-set-cookie").startswith("isso-1=;"))
+        response = yield self.client.get("/id/1", headers={"Cookie": "1=x"})
+        self.assertEqual(response.code, 403)
+        response = yield self.client.get("/?uri=/path/")
+        self.assertEqual(response.json()["total_replies"], 0)
+
+    @inlineCallbacks
+    def test_delete_with_replies(self):
+        """
+        A deleted comment with replies stays as a placeholder until its last
+        reply goes.
+        """
+        yield self.post_comment()
+        replier = self.reader("198.51.100.1")
+        yield self.post_comment(client=replier, parent=1)
+        response = yield self.client.delete("/id/1")
+        body = response.json()
+        self.assertEqual((body["mode"], body["text"], body["author"]), (4, "", None))
+        response = yield self.client.get("/?uri=/path/")
+        thread = response.json()
+        self.assertEqual(thread["total_replies"], 2)
+        self.assertEqual(thread["replies"][0]["text"], "<p></p>")
+        yield replier.delete("/id/2")
+        response = yield self.client.get("/?uri=/path/")
+        self.assertEqual(response.json()["replies"], [])
+        conn = sqlite3.connect(self.site_config.general.dbpath)
+        self.addCleanup(conn.close)
+        self.assertEqual(conn.execute("SELECT count(*) FROM threads").fetchone(), (0,))
+
+    @inlineCallbacks
+    def test_reused_id(self):
+        """
+        Deleting the newest comment frees its id; the old cookie does not
+        open the new comment that reuses it.
+        """
+        mallory = self.reader("198.51.100.1")
+        yield self.post_comment(client=mallory, text="mallory's")
+        yield mallory.delete("/id/1")
+        mallory_cookie = "1=" + self.site.signer.edit_token(1, "x")
+        bob = self.reader("198.51.100.2")
+        body = yield self.post_comment(client=bob, text="bob's")
+        self.assertEqual(body["id"], 1)
+        response = yield mallory.delete("/id/1")
+        self.assertEqual(response.code, 403)
+        response = yield mallory.delete("/id/1", headers={"Cookie": mallory_cookie})
+        self.assertEqual(response.code, 403)
+        response = yield bob.delete("/id/1")
+        self.assertEqual(response.code, 200)
+
+    @inlineCallbacks
+    def test_vanished_comment(self):
+        """
+        A valid cookie for a comment deleted meanwhile gets 404, not an error.
+        """
+        yield self.post_comment()
+        conn = sqlite3.connect(self.site_config.general.dbpath)
+        conn.execute("DELETE FROM comments")
+        conn.commit()
+        conn.close()
+        for method in (self.client.get, self.client.delete):
+            response = yield method("/id/1")
+            self.assertEqual(response.code, 404)
+        response = yield self.client.put("/id/1", {"text": "again"})
+        self.assertEqual(response.code, 404)
+
+    @inlineCallbacks
+    def test_csrf(self):
+        """
+        Form posts from other websites are refused; JSON and no content type
+        are allowed.
+        """
+        yield self.post_comment()
+        form = "application/x-www-form-urlencoded"
+        response = yield self.client.post("/id/1/dislike", content_type=form)
+        self.assertEqual(response.code, 403)
+        self.assertIn(b"CSRF", response.body)
+        response = yield self.client.post("/new?uri=/a", {"text": "hello"}, content_type=form)
+        self.assertEqual(response.code, 403)
+        response = yield self.client.put("/id/1", {"text": "hello"}, content_type="text/plain")
+        self.assertEqual(response.code, 403)
+        response = yield self.client.delete("/id/1", content_type="multipart/form-data")
+        self.assertEqual(response.code, 403)
+        response = yield self.client.post("/id/1/dislike", content_type=None)
+        self.assertEqual(response.code, 200)
+        response = yield self.client.post(
+            "/id/1/like", content_type="application/json; charset=utf-8"
+        )
+        self.assertEqual(response.code, 200)
+
+
+class VoteTests(SiteTestCase):
+    @inlineCallbacks
+    def test_votes(self):
+        """
+        Each network votes once per comment, and the author not at all.
+        """
+        yield self.post_comment()
+        response = yield self.client.post("/id/1/like")
+        self.assertEqual(response.json()["likes"], 0)
+        self.assertIn("already been registered", response.json()["message"])
+        for n in range(1, 16):
+            voter = self.reader(f"198.51.{n}.7")
+            response = yield voter.post("/id/1/like")
+            self.assertEqual(response.json(), {"likes": n, "dislikes": 0})
+        response = yield self.reader("198.51.1.99").post("/id/1/dislike")
+        self.assertEqual(response.json()["dislikes"], 0)
+        response = yield self.reader("203.0.113.1").post("/id/1/dislike")
+        self.assertEqual(response.json(), {"likes": 15, "dislikes": 1})
+        response = yield self.client.get("/?uri=/path/")
+        self.assertEqual(response.json()["replies"][0]["likes"], 15)
+
+    @inlineCallbacks
+    def test_vote_limit(self):
+        """
+        Votes stop counting at 142, where the voters filter gets unreliable.
+        """
+        yield self.post_comment()
+        conn = sqlite3.connect(self.site_config.general.dbpath)
+        conn.execute("UPDATE comments SET likes = 141")
+        conn.commit()
+        conn.close()
+        response = yield self.reader("198.51.100.1").post("/id/1/like")
+        self.assertEqual(response.json(), {"likes": 142, "dislikes": 0})
+        response = yield self.reader("198.51.100.2").post("/id/1/like")
+        self.assertEqual(response.json()["likes"], 142)
+        self.assertIn("142 >= 142", response.json()["message"])
+
+    @inlineCallbacks
+    def test_vote_on_nothing(self):
+        """
+        A vote on a missing comment answers null.
+        """
+        response = yield self.client.post("/id/7/like")
+        self.assertEqual((response.code, response.json()), (200, None))
+        response = yield self.client.get("/id/7/like")
+        self.assertEqual(response.code, 405)
+        self.assertEqual(response.header("allow"), "POST")
