@@ -82,7 +82,7 @@ def page_thread(html: str | bytes, uri: str) -> tuple[str, str]:
     if section.get("data-isso-id"):
         uri = unquote(section.get("data-isso-id"))
     if section.get("data-title"):
-        return uri, section.get("data-title")
+        return uri, unquote(section.get("data-title"))
     return uri, _find_heading(section, parents) or UNTITLED
 
 
