@@ -31,6 +31,7 @@ test: test-deps
 	scripts/run-tests
 
 bench: venv
+	scripts/bootstrap bench
 	$(PYTHON) bench/api_bench.py
 
 clean:

@@ -27,9 +27,10 @@ HOST = "http://example.org"
 
 def write_config(directory: str, text: str) -> str:
     """
-    Write a site configuration; C{text} is added after a minimal base that
-    names the website, a database in C{directory} and a hash of "none"
-    (so tests can read hashes).
+    Write a site configuration; C{text} is merged over a minimal base that
+    names the website, keeps the database in C{directory}, turns
+    notifications off and trusts 127.0.0.1 as a proxy (so a test client can
+    pose as any reader with X-Forwarded-For).
     """
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, "isso.cfg")
