@@ -7,20 +7,34 @@
 //   *.gz                                      gzip -9 copies (no timestamp)
 //
 // The output depends only on the sources and the pinned esbuild version, so
-// the committed files can be compared with a fresh build.
+// the committed files can be compared with a fresh build:
+//
+//   npm run build -- --out DIR   (or ISSO_TX_BUILD_OUT=DIR npm run build)
+//
+// writes the same files into DIR instead; the bundles are still laid out as
+// if in isso_tx/static, so the source maps' relative paths do not change.
 import * as esbuild from "esbuild";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const src = join(root, "client");
 const out = join(root, "isso_tx", "static");
+const dest = resolve(outOption() || out);
+
+function outOption() {
+  const args = process.argv.slice(2);
+  if (args.length == 0) return process.env.ISSO_TX_BUILD_OUT;
+  if (args.length == 1 && args[0].startsWith("--out=")) return args[0].slice("--out=".length);
+  if (args.length == 2 && args[0] == "--out") return args[1];
+  throw new Error("usage: node client/build.mjs [--out DIR]");
+}
 
 const written = [];
 function emit(rel, data) {
-  const file = join(out, rel);
+  const file = join(dest, rel);
   mkdirSync(dirname(file), { recursive: true });
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
   writeFileSync(file, buf);

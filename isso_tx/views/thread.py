@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
@@ -154,6 +154,9 @@ class ThreadResource(Resource):
             request.finish()
 
         def fail(failure: Any) -> None:
+            if failure.check(CancelledError):
+                # The reader went away (a reload, say): nobody to answer.
+                return
             self.log.failure("While reading thread {uri}", failure, uri=query.uri)
             request.write(error_body(request, 500, "the thread could not be read"))
             request.finish()
