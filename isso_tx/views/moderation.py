@@ -1,0 +1,569 @@
+"""
+The links in the owner's mails and in commenters' reply mails.
+
+C{/id/<id>/<activate|edit|delete>/<key>} moderates a comment and
+C{/id/<id>/unsubscribe/<email>/<key>} stops reply mails; the signed key is
+the authorisation.  A C{GET} only shows what the link would do, with a
+button: mail scanners and link previews fetch links, and must change
+nothing.  Only the C{POST} that button sends acts.
+
+Isso's links keep working: the keys are made and checked as Isso does,
+but the id in the path must be the id the key was made for.  Scripts that
+used Isso's endpoints with a bare C{POST} still get Isso's plain answers.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from klein import Klein
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.python.filepath import FilePath
+from twisted.web.iweb import IRequest
+from twisted.web.template import Element, Tag, XMLFile, renderer
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
+
+from ..moderation import (
+    Outcome,
+    activate_comment,
+    delete_comment,
+    edit_comment,
+    find_comment,
+)
+from ..signing import InvalidToken
+from ..store import DELETED, PENDING, unsubscribe_interaction
+from ..validation import InvalidComment, check_fields, edit_fields, escape_text
+from .http import (
+    HTML_TYPE,
+    TEXT_TYPE,
+    comment_routes,
+    error_body,
+    json_body,
+    read_json,
+)
+from .shapes import public_comment
+
+if TYPE_CHECKING:
+    from ..site import CommentSite
+
+# The actions of moderation links (the path segment after the id).
+ACTIONS = (b"activate", b"edit", b"delete")
+UNSUBSCRIBE = b"unsubscribe"
+
+# The page carries a key that authorises changes: keep it out of Referer
+# headers, caches, frames and search engines.
+PAGE_HEADERS = {
+    b"content-type": HTML_TYPE,
+    b"cache-control": b"no-store",
+    b"referrer-policy": b"no-referrer",
+    b"x-frame-options": b"DENY",
+    b"x-content-type-options": b"nosniff",
+    b"content-security-policy": (
+        b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+
+
+def _template(name: str) -> XMLFile:
+    folder = resources.files("isso_tx") / "templates"
+    return XMLFile(FilePath(str(folder / name)))
+
+
+STATES = {1: "published", 2: "waiting for approval", 4: "deleted"}
+
+
+@dataclass
+class Page:
+    """
+    Everything one page shows, gathered before rendering.
+    """
+
+    title: str
+    messages: list[str] = field(default_factory=list)
+    error: str | None = None
+    comment: dict[str, Any] | None = None
+    # A button that posts back to the same address.
+    button: str | None = None
+    # Values for the edit form (plain text), or None for no form.
+    edit: dict[str, str] | None = None
+    # Where the comment is shown on the website.
+    link: str | None = None
+
+
+class ModerationElement(Element):
+    loader = _template("moderation.xml")
+
+    def __init__(self, page: Page) -> None:
+        super().__init__()
+        self._page = page
+
+    @renderer
+    def title(self, request: IRequest, tag: Tag) -> Tag:
+        return tag(f"{self._page.title} · comments")
+
+    @renderer
+    def heading(self, request: IRequest, tag: Tag) -> Tag:
+        return tag(self._page.title)
+
+    @renderer
+    def error(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag(self._page.error) if self._page.error else ""
+
+    @renderer
+    def messages(self, request: IRequest, tag: Tag) -> list[Tag]:
+        return [tag.clone()(message) for message in self._page.messages]
+
+    @renderer
+    def comment(self, request: IRequest, tag: Tag) -> Tag | str:
+        row = self._page.comment
+        if row is None:
+            return ""
+        email = html.unescape(row["email"] or "")
+        website = html.unescape(row["website"] or "")
+        return tag.fillSlots(
+            author=html.unescape(row["author"] or "") or "(no name)",
+            email=f" <{email}>" if email else "",
+            website=f" · {website}" if website else "",
+            id=str(row["id"]),
+            uri=row.get("uri") or "?",
+            state=STATES.get(row["mode"], f"mode {row['mode']}"),
+            text=row["text"],
+        )
+
+    @renderer
+    def confirm_form(self, request: IRequest, tag: Tag) -> Tag | str:
+        if self._page.button is None:
+            return ""
+        return tag.fillSlots(button=self._page.button)
+
+    @renderer
+    def edit_form(self, request: IRequest, tag: Tag) -> Tag | str:
+        values = self._page.edit
+        if values is None:
+            return ""
+        # A browser drops the first newline after <textarea>.
+        return tag.fillSlots(
+            text="\n" + values["text"],
+            author=values["author"],
+            email=values["email"],
+            website=values["website"],
+        )
+
+    @renderer
+    def link(self, request: IRequest, tag: Tag) -> Tag | str:
+        if self._page.link is None:
+            return ""
+        return tag.fillSlots(href=self._page.link)
+
+
+class PageError(Exception):
+    """
+    The request ends with an explanatory page and this status.
+    """
+
+    def __init__(self, code: int, page: Page) -> None:
+        super().__init__(code, page.title)
+        self.code = code
+        self.page = page
+
+
+def _form_post(request: IRequest) -> bool:
+    """
+    Whether the request is a browser form's (our pages' buttons, one-click
+    unsubscribe), rather than a script speaking Isso's API.
+    """
+    content_type = (request.getHeader(b"content-type") or b"").lower()
+    return content_type.startswith(FORM_TYPES)
+
+
+def _form_value(request: IRequest, name: str) -> str | None:
+    values = request.args.get(name.encode())
+    if not values:
+        return None
+    return values[0].decode("utf-8", "replace")
+
+
+def _edit_values(row: dict[str, Any]) -> dict[str, str]:
+    """
+    A comment's fields as a person edits them: author, e-mail and website
+    are stored HTML-escaped, and are escaped again when saved.
+    """
+    return {
+        "text": row["text"],
+        "author": html.unescape(row["author"] or ""),
+        "email": html.unescape(row["email"] or ""),
+        "website": html.unescape(row["website"] or ""),
+    }
+
+
+def _changes(body: Any) -> dict[str, Any]:
+    """
+    Check an edit and return the columns to set.  Unlike an author's own
+    edit, the moderator may correct the e-mail address too.
+
+    @raise InvalidComment: the edit breaks a rule for comments.
+    """
+    if not isinstance(body, dict):
+        raise InvalidComment("the request body must be a JSON object")
+    check_fields({key: body.get(key) for key in ("text", "author", "email", "website")})
+    changes = edit_fields(body)
+    if "email" in body:
+        changes["email"] = escape_text(body["email"])
+    return changes
+
+
+class ModerationPages:
+    """
+    The pages behind the links of notification mails.
+    """
+
+    app = comment_routes(Klein())
+    log = Logger()
+
+    def __init__(self, site: CommentSite) -> None:
+        self._site = site
+
+    # Pages and errors
+
+    def _page(self, request: IRequest, code: int, page: Page) -> Element:
+        request.setResponseCode(code)
+        for name, value in PAGE_HEADERS.items():
+            request.setHeader(name, value)
+        return ModerationElement(page)
+
+    @app.handle_errors(PageError)
+    def _page_error(self, request: IRequest, failure: Failure) -> Element:
+        return self._page(request, failure.value.code, failure.value.page)
+
+    @app.handle_errors(RouteNotFound)
+    def _no_route(self, request: IRequest, failure: Failure) -> Element:
+        return self._page(
+            request,
+            404,
+            Page("Not found", ["This address is not a link this server makes."]),
+        )
+
+    @app.handle_errors(MethodNotAllowed)
+    def _wrong_method(self, request: IRequest, failure: Failure) -> Element:
+        request.setHeader(b"allow", b"GET, HEAD, POST")
+        return self._page(
+            request,
+            405,
+            Page("Not allowed", ["Open this link in a browser."]),
+        )
+
+    def _comment_link(self, request: IRequest, row: dict[str, Any]) -> str | None:
+        if row.get("mode") != 1 or not row.get("uri"):
+            return None
+        origin = self._site.origins.resolve(request)
+        return f"{origin}{row['uri']}#isso-{row['id']}"
+
+    def _check_key(self, comment_id: int, key: str) -> None:
+        try:
+            signed_id = self._site.signer.load_moderation_key(key)
+        except InvalidToken:
+            raise PageError(
+                403,
+                Page(
+                    "This link does not work",
+                    [
+                        "The link is incomplete, was changed, has expired, or "
+                        "was made by another server. Copy the whole link from "
+                        "the mail, or use the admin panel.",
+                    ],
+                ),
+            )
+        if signed_id != comment_id:
+            raise PageError(
+                403,
+                Page(
+                    "This link does not work",
+                    [
+                        "The link was made for another comment than the one "
+                        "its address names. Copy the whole link from the mail.",
+                    ],
+                ),
+            )
+
+    @staticmethod
+    def _gone() -> PageError:
+        return PageError(
+            404,
+            Page(
+                "This comment no longer exists",
+                [
+                    "It was deleted, or removed after waiting too long for "
+                    "approval. There is nothing left to do."
+                ],
+            ),
+        )
+
+    # Moderation links
+
+    @app.route(
+        "/id/<id:comment_id>/<any(activate, edit, delete):action>/<key>",
+        methods=["GET", "HEAD", "POST"],
+    )
+    async def moderate(
+        self, request: IRequest, comment_id: int, action: str, key: str
+    ) -> Element | bytes:
+        self._check_key(comment_id, key)
+        if request.method == b"POST":
+            if _form_post(request):
+                return await getattr(self, f"_{action}")(request, comment_id)
+            return await self._isso_post(request, comment_id, action)
+        row = await find_comment(self._site, comment_id)
+        if row is None:
+            raise self._gone()
+        if row["mode"] == DELETED:
+            return self._page(request, 200, self._deleted_page(row))
+        link = self._comment_link(request, row)
+        if action == "activate":
+            if row["mode"] != PENDING:
+                return self._page(
+                    request,
+                    200,
+                    Page(
+                        "Already published",
+                        ["This comment is already public."],
+                        comment=row,
+                        link=link,
+                    ),
+                )
+            page = Page(
+                "Publish this comment?",
+                ["It will appear on the page for every reader."],
+                comment=row,
+                button="Publish",
+            )
+        elif action == "delete":
+            page = Page(
+                "Delete this comment?",
+                [
+                    "It disappears from the page. If it has replies, they stay "
+                    "and a placeholder takes its place."
+                ],
+                comment=row,
+                button="Delete",
+                link=link,
+            )
+        else:
+            page = Page(
+                "Edit this comment",
+                ["Change what you need and save; the comment keeps its place."],
+                comment=row,
+                edit=_edit_values(row),
+                link=link,
+            )
+        return self._page(request, 200, page)
+
+    @staticmethod
+    def _deleted_page(row: dict[str, Any] | None) -> Page:
+        return Page(
+            "Already deleted",
+            [
+                "This comment was deleted. Only a placeholder is left, so that "
+                "its replies stay readable; there is nothing left to do."
+            ],
+        )
+
+    async def _activate(self, request: IRequest, comment_id: int) -> Element:
+        site = self._site
+        result = await activate_comment(
+            site,
+            comment_id,
+            origin=site.origins.resolve(request),
+            endpoint=site.endpoint(request),
+        )
+        row = result.comment
+        if result.outcome is Outcome.GONE:
+            raise self._gone()
+        if result.outcome is Outcome.DELETED:
+            return self._page(request, 200, self._deleted_page(row))
+        assert row is not None
+        title = "Published" if result.outcome is Outcome.DONE else "Already published"
+        message = (
+            "The comment is now public."
+            if result.outcome is Outcome.DONE
+            else "This comment was already public."
+        )
+        return self._page(
+            request,
+            200,
+            Page(title, [message], link=self._comment_link(request, row)),
+        )
+
+    async def _delete(self, request: IRequest, comment_id: int) -> Element:
+        result = await delete_comment(self._site, comment_id)
+        if result.outcome is Outcome.GONE:
+            raise self._gone()
+        if result.outcome is Outcome.ALREADY:
+            return self._page(request, 200, self._deleted_page(result.comment))
+        return self._page(
+            request, 200, Page("Deleted", ["The comment was deleted."])
+        )
+
+    async def _edit(self, request: IRequest, comment_id: int) -> Element:
+        values = {
+            name: _form_value(request, name) or ""
+            for name in ("text", "author", "email", "website")
+        }
+        body: dict[str, Any] = {"text": values["text"]}
+        for name in ("author", "email", "website"):
+            body[name] = values[name].strip() or None
+        try:
+            changes = _changes(body)
+        except InvalidComment as e:
+            row = await find_comment(self._site, comment_id)
+            if row is None:
+                raise self._gone()
+            return self._page(
+                request,
+                400,
+                Page(
+                    "Edit this comment",
+                    error=f"Not saved: {e}.",
+                    comment=row,
+                    edit=values,
+                ),
+            )
+        result = await edit_comment(self._site, comment_id, changes)
+        if result.outcome is Outcome.GONE:
+            raise self._gone()
+        if result.outcome is Outcome.DELETED:
+            return self._page(request, 200, self._deleted_page(result.comment))
+        assert result.comment is not None
+        return self._page(
+            request,
+            200,
+            Page(
+                "Saved",
+                ["The comment was changed."],
+                comment=result.comment,
+                link=self._comment_link(request, result.comment),
+            ),
+        )
+
+    async def _isso_post(
+        self, request: IRequest, comment_id: int, action: str
+    ) -> bytes:
+        """
+        Answer a bare C{POST} (a script, or Isso's own pages) as Isso does:
+        plain text, or the edited comment as JSON.
+        """
+        site = self._site
+
+        def text(message: str) -> bytes:
+            request.setResponseCode(200)
+            request.setHeader(b"content-type", TEXT_TYPE)
+            return message.encode("utf-8")
+
+        if action == "activate":
+            result = await activate_comment(
+                site,
+                comment_id,
+                origin=site.origins.resolve(request),
+                endpoint=site.endpoint(request),
+            )
+            if result.outcome is Outcome.GONE:
+                return error_body(request, 404, "no such comment")
+            if result.outcome is Outcome.ALREADY:
+                return text("Already activated")
+            if result.outcome is Outcome.DELETED:
+                return text("Already deleted")
+            return text("Comment has been activated")
+        if action == "delete":
+            result = await delete_comment(site, comment_id)
+            if result.outcome is Outcome.GONE:
+                return error_body(request, 404, "no such comment")
+            return text("Comment has been deleted")
+        try:
+            changes = _changes(read_json(request))
+        except InvalidComment as e:
+            return error_body(request, 400, str(e))
+        result = await edit_comment(site, comment_id, changes)
+        if result.outcome is Outcome.GONE:
+            return error_body(request, 404, "no such comment")
+        if result.outcome is Outcome.DELETED:
+            return error_body(request, 409, "the comment was deleted")
+        assert result.comment is not None
+        return json_body(request, public_comment(result.comment, plain=True))
+
+    # Unsubscribing
+
+    @app.route(
+        "/id/<id:comment_id>/unsubscribe/<path:email>/<key>",
+        methods=["GET", "HEAD", "POST"],
+    )
+    async def unsubscribe(
+        self, request: IRequest, comment_id: int, email: str, key: str
+    ) -> Element:
+        site = self._site
+        try:
+            signed_email = site.signer.load_unsubscribe_key(key)
+        except InvalidToken:
+            signed_email = None
+        if signed_email is None or signed_email != email:
+            raise PageError(
+                403,
+                Page(
+                    "This link does not work",
+                    [
+                        "The link is incomplete or was changed. Copy the whole "
+                        "link from the mail.",
+                    ],
+                ),
+            )
+        shown = html.unescape(email)
+        if request.method != b"POST":
+            if await find_comment(site, comment_id) is None:
+                raise self._conversation_gone()
+            return self._page(
+                request,
+                200,
+                Page(
+                    "Stop mails about replies?",
+                    [
+                        f"{shown} will no longer get a mail when someone "
+                        "answers in this conversation. Other conversations "
+                        "are not affected."
+                    ],
+                    button="Unsubscribe",
+                ),
+            )
+        if not await site.database.run(unsubscribe_interaction, comment_id, email):
+            raise self._conversation_gone()
+        self.log.info(
+            "Reply notifications for comment {id} turned off for an address",
+            id=comment_id,
+        )
+        return self._page(
+            request,
+            200,
+            Page(
+                "Unsubscribed",
+                [
+                    f"{shown} will no longer get mails about replies in this "
+                    "conversation."
+                ],
+            ),
+        )
+
+    @staticmethod
+    def _conversation_gone() -> PageError:
+        return PageError(
+            404,
+            Page(
+                "This conversation no longer exists",
+                ["Its comment was deleted, so no more mails will come from it."],
+            ),
+        )
+
