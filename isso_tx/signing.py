@@ -6,11 +6,14 @@ C{session-key}, with the library's default salt, exactly as Isso makes them,
 so cookies and links issued by Isso stay valid after the switch.  Isso uses
 one key for every kind of token; we keep that for compatibility but check
 the shape of what a token carries, so that one kind is never accepted where
-another is expected.
+another is expected.  Tokens that Isso never made (the admin panel's
+sessions) get a salt of their own from L{Signer.salted}.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
@@ -32,12 +35,35 @@ class Signer:
     Makes and checks tokens, reading the time from an injected clock.
     """
 
-    def __init__(self, secret: str, clock: IReactorTime) -> None:
+    def __init__(
+        self, secret: str, clock: IReactorTime, salt: str | None = None
+    ) -> None:
         class ClockedSigner(TimestampSigner):
             def get_timestamp(self) -> int:
                 return int(clock.seconds())
 
-        self._serializer = URLSafeTimedSerializer(secret, signer=ClockedSigner)
+        self._secret = secret
+        self._clock = clock
+        extra = {} if salt is None else {"salt": salt}
+        self._serializer = URLSafeTimedSerializer(
+            secret, signer=ClockedSigner, **extra
+        )
+
+    def salted(self, salt: str) -> Signer:
+        """
+        Return a signer under the same key whose tokens are valid only for
+        C{salt}: a token of one purpose never passes for another.
+        """
+        return Signer(self._secret, self._clock, salt)
+
+    def digest(self, purpose: str, value: str) -> str:
+        """
+        Return a keyed digest of C{value} for one C{purpose} (hex).
+        """
+        message = f"{purpose}\0{value}".encode("utf-8")
+        return hmac.new(
+            self._secret.encode("utf-8"), message, hashlib.sha256
+        ).hexdigest()
 
     def sign(self, value: Any) -> str:
         return self._serializer.dumps(value)

@@ -1,0 +1,912 @@
+"""
+The admin panel: C{/login/}, C{/logout/} and C{/admin/}.
+
+The site owner signs in with C{[admin] password} and gets a signed session
+cookie; the panel lists comments by state (pending, approved, deleted), by
+thread and by search, and approves, edits and deletes them, one at a time
+or many at once.  Pages are rendered on the server with
+L{twisted.web.template}; a little script (C{/js/admin.js}) only adds a
+"select all" box.
+
+Compared with Isso's panel:
+
+  - C{GET /login/} shows the sign-in form (Isso answers 405);
+  - a wrong password is a 403 with a message, repeated failures from one
+    network are refused for a while (429);
+  - the session cookie is HttpOnly, C{SameSite=Strict}, scoped to the site's
+    path, and signed with a salt of its own, so no other token of the site
+    (edit cookies, moderation links) passes for it and it passes for none;
+  - every change is a form POST carrying a token derived from the session
+    (CSRF), answered with a redirect back to the list;
+  - signing out (C{POST /logout/}) also revokes the session on the server;
+  - the panel refuses to work while the password is empty or still Isso's
+    example value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import secrets
+from collections import OrderedDict, deque
+from datetime import datetime, timezone
+from email.utils import formatdate
+from hmac import compare_digest
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Iterator
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+import html5lib
+from klein import Klein
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.python.filepath import FilePath
+from twisted.web.iweb import IRequest, ITemplateLoader
+from twisted.web.template import (
+    Element,
+    Tag,
+    TagLoader,
+    XMLFile,
+    flattenString,
+    renderer,
+    tags,
+)
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
+
+from ..admin_store import (
+    AdminPage,
+    AdminQuery,
+    activate_many_interaction,
+    admin_page_interaction,
+    delete_many_interaction,
+    edit_interaction,
+)
+from ..notify import CommentEvent
+from ..signing import InvalidToken
+from ..store import DELETED, PENDING, PUBLISHED
+from ..validation import InvalidComment, check_fields, escape_text, normalise_website
+from .http import HTML_TYPE
+from .shapes import public_comment
+
+if TYPE_CHECKING:
+    from ..site import CommentSite
+
+COOKIE = "isso-tx-admin"
+SESSION_SALT = "isso-tx-admin-session"
+SESSION_AGE = 24 * 60 * 60
+# Isso's sample value of [admin] password: never accepted.
+EXAMPLE_PASSWORD = "please_choose_a_strong_password"
+
+STATES = {
+    PENDING: ("pending", "Pending"),
+    PUBLISHED: ("approved", "Approved"),
+    DELETED: ("deleted", "Deleted"),
+}
+# Ids one bulk action may name; a page shows fewer.
+MAX_BULK = 500
+
+_DONE = {
+    "activate": "approved",
+    "delete": "deleted",
+    "edit": "saved",
+}
+
+SECURITY_HEADERS = {
+    b"cache-control": b"no-store",
+    b"content-security-policy": (
+        b"default-src 'none'; style-src 'self'; script-src 'self'; "
+        b"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
+        b"base-uri 'none'"
+    ),
+    b"x-frame-options": b"DENY",
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"no-referrer",
+}
+
+
+def _template(name: str) -> XMLFile:
+    folder = resources.files("isso_tx").joinpath("templates")
+    return XMLFile(FilePath(str(folder.joinpath(name))))
+
+
+def password_matches(given: str, expected: str) -> bool:
+    """
+    Compare a typed password with the configured one in constant time
+    (digests first, so that not even the length shows).
+    """
+    return compare_digest(
+        hashlib.sha256(given.encode("utf-8")).digest(),
+        hashlib.sha256(expected.encode("utf-8")).digest(),
+    )
+
+
+def html_fragment(markup: str) -> list[Any]:
+    """
+    Turn an HTML fragment into template tags, so that it is written as
+    HTML (Twisted's templates have no "raw" node; everything else is
+    escaped).  Only for HTML that is already safe: the stored renderings,
+    which went through the Markdown and bleach pipeline.
+    """
+    root = html5lib.parseFragment(
+        markup, treebuilder="etree", namespaceHTMLElements=False
+    )
+
+    def convert(element: Any) -> list[Any]:
+        out: list[Any] = []
+        if element.text:
+            out.append(element.text)
+        for child in element:
+            if isinstance(child.tag, str):
+                attributes = dict(child.attrib)
+                out.append(
+                    Tag(child.tag, attributes=attributes, children=convert(child))
+                )
+            if child.tail:
+                out.append(child.tail)
+        return out
+
+    return convert(root)
+
+
+class LoginThrottle:
+    """
+    Counts failed sign-ins per client network and refuses more than
+    C{limit} within C{window} seconds.
+
+    Memory is bounded: at most C{networks} networks are remembered, the
+    ones least recently seen are forgotten first.
+    """
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        limit: int = 5,
+        window: float = 15 * 60,
+        networks: int = 10_000,
+    ) -> None:
+        self._clock = clock
+        self.limit = limit
+        self.window = window
+        self._networks = networks
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def _recent(self, network: str) -> deque[float] | None:
+        failures = self._failures.get(network)
+        if failures is None:
+            return None
+        horizon = self._clock.seconds() - self.window
+        while failures and failures[0] <= horizon:
+            failures.popleft()
+        if not failures:
+            del self._failures[network]
+            return None
+        return failures
+
+    def retry_after(self, network: str) -> int | None:
+        """
+        Return in how many seconds C{network} may try again, or None if it
+        may now.
+        """
+        failures = self._recent(network)
+        if failures is None or len(failures) < self.limit:
+            return None
+        wait = failures[-self.limit] + self.window - self._clock.seconds()
+        return max(1, int(wait + 0.999))
+
+    def failed(self, network: str) -> None:
+        failures = self._recent(network)
+        if failures is None:
+            failures = self._failures[network] = deque(maxlen=self.limit)
+        failures.append(self._clock.seconds())
+        self._failures.move_to_end(network)
+        while len(self._failures) > self._networks:
+            self._failures.popitem(last=False)
+
+    def succeeded(self, network: str) -> None:
+        self._failures.pop(network, None)
+
+
+def base_path(site: CommentSite, request: IRequest) -> str:
+    """
+    Return the path the site is served under, as the browser sees it
+    ("" at the root, else "/blog" for example).
+    """
+    return urlsplit(site.host_url(request)).path.rstrip("/")
+
+
+def _form(request: IRequest) -> dict[str, list[str]]:
+    """
+    Return the fields of a form post (never those of the query string).
+    """
+    content_type = (request.getHeader(b"content-type") or b"").lower()
+    if content_type.startswith(b"application/x-www-form-urlencoded"):
+        request.content.seek(0)
+        body = request.content.read().decode("utf-8", "replace")
+        return parse_qs(body, keep_blank_values=True)
+    if content_type.startswith(b"multipart/form-data"):
+        return {
+            key.decode("utf-8", "replace"): [
+                v.decode("utf-8", "replace") for v in values
+            ]
+            for key, values in request.args.items()
+        }
+    return {}
+
+
+def _arg(request: IRequest, name: str) -> str:
+    values = request.args.get(name.encode())
+    return values[0].decode("utf-8", "replace") if values else ""
+
+
+def _integer(value: str, default: int) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return default
+
+
+def query_from(values: dict[str, str]) -> AdminQuery:
+    """
+    Read what to list from query parameters (C{mode}, C{uri}, C{q},
+    C{page}); anything unusable falls back to the default.
+    """
+    mode = _integer(values.get("mode", ""), PENDING)
+    return AdminQuery(
+        mode=mode if mode in STATES else PENDING,
+        uri=values.get("uri", "").strip(),
+        search=values.get("q", "").strip()[:200],
+        page=max(1, min(_integer(values.get("page", ""), 1), 1_000_000)),
+    )
+
+
+def query_string(query: AdminQuery, **changes: Any) -> str:
+    """
+    Return the query string that lists C{query} (with C{changes}).
+    """
+    values = {
+        "mode": query.mode,
+        "uri": query.uri,
+        "q": query.search,
+        "page": query.page,
+    }
+    values.update(changes)
+    kept = {k: v for k, v in values.items() if v not in ("", None)}
+    if kept.get("page") == 1:
+        del kept["page"]
+    return urlencode(kept)
+
+
+def _cookies_named(request: IRequest, name: str) -> list[str]:
+    """
+    Return every value sent for cookie C{name}: a browser sends one per
+    path it was set for (sites served under nested paths may both have
+    one), and only one of them is ours.
+    """
+    found = []
+    for header in request.requestHeaders.getRawHeaders(b"cookie", []):
+        for part in header.decode("latin-1").split(";"):
+            key, sep, value = part.strip().partition("=")
+            if sep and key == name:
+                found.append(value.strip().strip('"'))
+    return found
+
+
+def _utc(timestamp: float | None) -> datetime | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, timezone.utc)
+
+
+class _Page(Element):
+    """
+    A page of the panel: its slots are filled at the root.
+    """
+
+    def __init__(self, loader: ITemplateLoader, slots: dict[str, Any]) -> None:
+        super().__init__(loader)
+        self._slots = slots
+
+    @renderer
+    def page(self, request: IRequest, tag: Tag) -> Tag:
+        return tag.fillSlots(**self._slots)
+
+
+class LoginPage(_Page):
+    loader = _template("admin-login.xml")
+
+    def __init__(self, slots: dict[str, Any], notice: str, form: bool) -> None:
+        super().__init__(self.loader, dict(slots, notice=notice))
+        self._notice = notice
+        self._show_form = form
+
+    @renderer
+    def notice(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._notice else ""
+
+    @renderer
+    def form(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._show_form else ""
+
+
+class MessagePage(_Page):
+    loader = _template("admin-message.xml")
+
+    def __init__(
+        self, slots: dict[str, Any], link: tuple[str, str] | None = None
+    ) -> None:
+        if link is not None:
+            slots = dict(slots, href=link[0], label=link[1])
+        super().__init__(self.loader, slots)
+        self._link = link
+
+    @renderer
+    def link(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._link is not None else ""
+
+
+class CommentItem(Element):
+    """
+    One comment of the list, rendered from the list's pattern.
+    """
+
+    def __init__(self, loader: ITemplateLoader, row: dict[str, Any]) -> None:
+        super().__init__(loader)
+        self._row = row
+
+    @staticmethod
+    def slots(row: dict[str, Any], links: dict[str, str]) -> dict[str, str]:
+        created = _utc(row["created"])
+        modified = _utc(row["modified"])
+        author = html.unescape(row["author"]) if row["author"] else ""
+        return dict(
+            id=str(row["id"]),
+            author=author or "Anonymous",
+            author_raw=author,
+            email=html.unescape(row["email"] or ""),
+            website=html.unescape(row["website"] or ""),
+            parent=str(row["parent"] or ""),
+            uri=row["uri"] or "",
+            title=row["title"] or "(thread gone)",
+            thread_filter=links["thread_filter"],
+            page_url=links["page_url"],
+            created=created.strftime("%Y-%m-%d %H:%M UTC") if created else "",
+            created_iso=created.isoformat() if created else "",
+            modified=modified.strftime("%Y-%m-%d %H:%M UTC") if modified else "",
+            likes=str(row["likes"] or 0),
+            dislikes=str(row["dislikes"] or 0),
+            network=row["remote_addr"] or "unknown",
+            text=row["text"] or "",
+        )
+
+    @renderer
+    def select(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._row["mode"] != DELETED else ""
+
+    @renderer
+    def email(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._row["email"] else ""
+
+    @renderer
+    def website(self, request: IRequest, tag: Tag) -> Tag | str:
+        website = html.unescape(self._row["website"] or "")
+        if not website.lower().startswith(("http://", "https://")):
+            return ""
+        return tag
+
+    @renderer
+    def reply(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._row["parent"] else ""
+
+    @renderer
+    def modified(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._row["modified"] else ""
+
+    @renderer
+    def rendered(self, request: IRequest, tag: Tag) -> Tag:
+        # The stored rendering went through the Markdown and bleach
+        # pipeline: it is the HTML readers get.
+        return tag(html_fragment(self._row["html"] or ""))
+
+    @renderer
+    def activate(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._row["mode"] == PENDING else ""
+
+    @renderer
+    def delete(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._row["mode"] != DELETED else ""
+
+    @renderer
+    def edit(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._row["mode"] != DELETED else ""
+
+
+class PanelPage(_Page):
+    loader = _template("admin-panel.xml")
+
+    def __init__(
+        self,
+        slots: dict[str, Any],
+        query: AdminQuery,
+        listing: AdminPage,
+        notice: str,
+        origin: str,
+    ) -> None:
+        super().__init__(self.loader, dict(slots, notice=notice))
+        self._query = query
+        self._listing = listing
+        self._notice = notice
+        self._origin = origin
+        self._admin = slots["base"] + "/admin/"
+
+    def _href(self, **changes: Any) -> str:
+        query = query_string(self._query, **changes)
+        return self._admin + ("?" + query if query else "")
+
+    @renderer
+    def tabs(self, request: IRequest, tag: Tag) -> Tag:
+        for mode, (_, label) in STATES.items():
+            attributes = {"href": self._href(mode=mode, page=1)}
+            if mode == self._query.mode:
+                attributes["aria-current"] = "page"
+            tag(
+                tags.li(
+                    tags.a(
+                        label,
+                        " ",
+                        tags.span(str(self._listing.total(mode)), class_="count"),
+                        **attributes,
+                    )
+                )
+            )
+        return tag
+
+    @renderer
+    def clear_filter(self, request: IRequest, tag: Tag) -> Tag | str:
+        if not (self._query.uri or self._query.search):
+            return ""
+        return tag(href=self._href(uri="", q="", page=1))
+
+    @renderer
+    def notice(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._notice else ""
+
+    @renderer
+    def bulk(self, request: IRequest, tag: Tag) -> Tag | str:
+        if not self._listing.comments or self._query.mode == DELETED:
+            return ""
+        return tag
+
+    @renderer
+    def if_pending(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._query.mode == PENDING else ""
+
+    @renderer
+    def empty(self, request: IRequest, tag: Tag) -> Tag | str:
+        if self._listing.comments:
+            return ""
+        state = STATES[self._query.mode][0]
+        query = self._query
+        filtered = " matching the filter" if query.uri or query.search else ""
+        return tag.fillSlots(empty=f"No {state} comments{filtered}.")
+
+    @renderer
+    def comments(self, request: IRequest, tag: Tag) -> Iterator[Element]:
+        for row in self._listing.comments:
+            uri = row["uri"] or ""
+            links = {
+                "thread_filter": self._href(uri=uri, q="", page=1),
+                "page_url": f"{self._origin}{quote(uri, safe='/:?=&%#+,;@!~*()')}"
+                f"#isso-{row['id']}",
+            }
+            item = tag.clone().fillSlots(**CommentItem.slots(row, links))
+            yield CommentItem(TagLoader(item), row)
+
+    def _pages(self) -> int:
+        total = self._listing.total(self._query.mode)
+        return max(1, -(-total // self._query.page_size))
+
+    @renderer
+    def pager(self, request: IRequest, tag: Tag) -> Tag | str:
+        if self._pages() <= 1 and self._query.page <= 1:
+            return ""
+        return tag.fillSlots(page=str(self._query.page), pages=str(self._pages()))
+
+    @renderer
+    def previous(self, request: IRequest, tag: Tag) -> Tag | str:
+        if self._query.page <= 1:
+            return ""
+        page = min(self._query.page - 1, self._pages())
+        return tag.fillSlots(href=self._href(page=page))
+
+    @renderer
+    def next(self, request: IRequest, tag: Tag) -> Tag | str:
+        if self._query.page >= self._pages():
+            return ""
+        return tag.fillSlots(href=self._href(page=self._query.page + 1))
+
+
+class AdminPanel:
+    """
+    The admin panel of one site.
+    """
+
+    app = Klein()
+    log = Logger()
+
+    def __init__(self, site: CommentSite) -> None:
+        self._site = site
+        self._config = site.config.admin
+        self._sessions = site.signer.salted(SESSION_SALT)
+        self._password_tag = site.signer.digest(
+            "admin-password", self._config.password
+        )[:32]
+        self.throttle = LoginThrottle(site.clock)
+        # Sessions signed out before they expired: id -> expiry.
+        self._revoked: dict[str, float] = {}
+
+    # Pages
+
+    def _slots(self, request: IRequest) -> dict[str, Any]:
+        return {
+            "base": base_path(self._site, request),
+            "site": self._site.config.general.name or self._site.origins.default,
+        }
+
+    async def _render(
+        self, request: IRequest, element: Element, code: int = 200
+    ) -> bytes:
+        request.setResponseCode(code)
+        request.setHeader(b"content-type", HTML_TYPE)
+        for name, value in SECURITY_HEADERS.items():
+            request.setHeader(name, value)
+        body: bytes = await flattenString(request, element)
+        return b"<!DOCTYPE html>\n" + body
+
+    async def _message(
+        self,
+        request: IRequest,
+        code: int,
+        title: str,
+        message: str,
+        link: tuple[str, str] | None = None,
+    ) -> bytes:
+        slots = dict(self._slots(request), title=title, message=message)
+        if link is not None:
+            link = (slots["base"] + link[0], link[1])
+        return await self._render(request, MessagePage(slots, link), code)
+
+    async def _disabled(self, request: IRequest) -> bytes:
+        return await self._message(
+            request,
+            200,
+            "Administration is disabled",
+            "This comment server has no admin panel switched on. To use it, set "
+            "enabled = true and a password of your own in the [admin] section "
+            "of the server's configuration, then restart the server.",
+        )
+
+    async def _login_page(
+        self, request: IRequest, code: int = 200, notice: str = ""
+    ) -> bytes:
+        usable = self._password_usable()
+        if not usable:
+            notice = (
+                "Sign-in is switched off until a password of your own is set "
+                "in the [admin] section of the server's configuration."
+            )
+        page = LoginPage(self._slots(request), notice, form=usable)
+        return await self._render(request, page, code)
+
+    def _redirect(self, request: IRequest, path: str, code: int = 303) -> bytes:
+        request.setResponseCode(code)
+        request.setHeader(b"location", (base_path(self._site, request) + path).encode())
+        request.setHeader(b"cache-control", b"no-store")
+        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+        return b""
+
+    # Errors
+
+    @app.handle_errors(RouteNotFound)
+    async def _no_route(self, request: IRequest, failure: Failure) -> bytes:
+        if not self._config.enabled:
+            return await self._disabled(request)
+        return await self._message(
+            request, 404, "Not found", "There is no such page in the admin panel.",
+            ("/admin/", "Back to the comments"),
+        )
+
+    @app.handle_errors(MethodNotAllowed)
+    async def _wrong_method(self, request: IRequest, failure: Failure) -> bytes:
+        if not self._config.enabled:
+            return await self._disabled(request)
+        allowed = sorted(failure.value.valid_methods or [])
+        request.setHeader(b"allow", ", ".join(allowed).encode())
+        return await self._message(
+            request, 405, "Method not allowed",
+            f"This address only answers {', '.join(allowed)}.",
+        )
+
+    # Sessions
+
+    def _password_usable(self) -> bool:
+        return self._config.password not in ("", EXAMPLE_PASSWORD)
+
+    def _secure(self, request: IRequest) -> bool:
+        site = self._site
+        return site.config.server.public_endpoint.startswith("https://") or (
+            site.proxies.scheme(request) == "https"
+        )
+
+    def _cookie(self, request: IRequest, value: str, max_age: int) -> None:
+        if max_age > 0:
+            expires = formatdate(self._site.clock.seconds() + max_age, usegmt=True)
+        else:
+            expires = "Thu, 01 Jan 1970 00:00:00 GMT"
+        parts = [
+            f"{COOKIE}={value}",
+            f"Expires={expires}",
+            f"Max-Age={max_age}",
+            f"Path={base_path(self._site, request)}/",
+            "HttpOnly",
+            "SameSite=Strict",
+        ]
+        if self._secure(request):
+            parts.append("Secure")
+        request.responseHeaders.addRawHeader(
+            b"set-cookie", "; ".join(parts).encode("latin-1")
+        )
+
+    def _session(self, request: IRequest) -> str | None:
+        """
+        Return the id of the request's valid session, or None.
+        """
+        if not self._password_usable():
+            return None
+        for token in _cookies_named(request, COOKIE):
+            try:
+                value = self._sessions.load(token, SESSION_AGE)
+            except InvalidToken:
+                continue
+            if not isinstance(value, dict):
+                continue
+            sid, tag = value.get("sid"), value.get("pw")
+            if (
+                isinstance(sid, str)
+                and isinstance(tag, str)
+                and compare_digest(tag, self._password_tag)
+                and sid not in self._revoked
+            ):
+                return sid
+        return None
+
+    def _revoke(self, sid: str) -> None:
+        now = self._site.clock.seconds()
+        for old in [s for s, until in self._revoked.items() if until <= now]:
+            del self._revoked[old]
+        self._revoked[sid] = now + SESSION_AGE
+
+    def csrf_token(self, sid: str) -> str:
+        return self._sessions.digest("admin-csrf", sid)
+
+    def _check_csrf(self, sid: str, form: dict[str, list[str]]) -> bool:
+        sent = (form.get("csrf") or [""])[0]
+        return compare_digest(sent.encode(), self.csrf_token(sid).encode())
+
+    # Signing in and out
+
+    @app.route("/login/", methods=["GET"])
+    async def login_form(self, request: IRequest) -> bytes:
+        if not self._config.enabled:
+            return await self._disabled(request)
+        if self._session(request) is not None:
+            return self._redirect(request, "/admin/")
+        notice = "You are signed out." if _arg(request, "bye") else ""
+        return await self._login_page(request, notice=notice)
+
+    @app.route("/login/", methods=["POST"])
+    async def login(self, request: IRequest) -> bytes:
+        if not self._config.enabled:
+            return await self._disabled(request)
+        if not self._password_usable():
+            return await self._login_page(request, 403)
+        network = self._site.client_network(request)
+        wait = self.throttle.retry_after(network)
+        if wait is not None:
+            self.log.warn(
+                "Refused a sign-in to the admin panel from {network}: too many "
+                "failed attempts",
+                network=network,
+            )
+            request.setHeader(b"retry-after", str(wait).encode())
+            minutes = -(-wait // 60)
+            return await self._login_page(
+                request,
+                429,
+                f"Too many wrong passwords. Try again in {minutes} "
+                f"minute{'s' if minutes != 1 else ''}.",
+            )
+        passwords = _form(request).get("password")
+        if passwords is None:
+            return await self._login_page(request, 400, "Enter the password.")
+        if not password_matches(passwords[0], self._config.password):
+            self.throttle.failed(network)
+            self.log.info(
+                "Wrong password for the admin panel from {network}", network=network
+            )
+            return await self._login_page(request, 403, "Wrong password.")
+        self.throttle.succeeded(network)
+        token = self._sessions.sign(
+            {"sid": secrets.token_urlsafe(18), "pw": self._password_tag}
+        )
+        self._cookie(request, token, SESSION_AGE)
+        self.log.info("Signed in to the admin panel from {network}", network=network)
+        # 302, as Isso answers a successful sign-in.
+        return self._redirect(request, "/admin/", 302)
+
+    @app.route("/logout/", methods=["POST"])
+    async def logout(self, request: IRequest) -> bytes:
+        if not self._config.enabled:
+            return await self._disabled(request)
+        sid = self._session(request)
+        if sid is not None:
+            if not self._check_csrf(sid, _form(request)):
+                return await self._refused(request)
+            self._revoke(sid)
+            self.log.info("Signed out of the admin panel")
+        self._cookie(request, "", 0)
+        return self._redirect(request, "/login/?bye=1")
+
+    async def _refused(self, request: IRequest) -> bytes:
+        self.log.warn("Refused an admin form without a valid CSRF token")
+        return await self._message(
+            request,
+            403,
+            "Form refused",
+            "This form did not come from your current admin session (it may be "
+            "older than your last sign-in). Nothing was changed.",
+            ("/admin/", "Back to the comments"),
+        )
+
+    # The panel
+
+    @app.route("/admin/", methods=["GET"])
+    async def panel(self, request: IRequest) -> bytes:
+        if not self._config.enabled:
+            return await self._disabled(request)
+        sid = self._session(request)
+        if sid is None:
+            return self._redirect(request, "/login/", 302)
+        site = self._site
+        values = {
+            key.decode("utf-8", "replace"): v[0].decode("utf-8", "replace")
+            for key, v in request.args.items()
+        }
+        query = query_from(values)
+        listing = await site.database.run(
+            admin_page_interaction, query, site.renderer.fingerprint
+        )
+        await site.renderer.complete(listing.comments)
+        notice = ""
+        done = _DONE.get(values.get("done", ""))
+        if done is not None:
+            count = _integer(values.get("n", ""), 0)
+            notice = (
+                f"{count} comment{'s' if count != 1 else ''} {done}."
+                if count
+                else "Nothing changed: the comments were already handled."
+            )
+        slots = dict(
+            self._slots(request),
+            csrf=self.csrf_token(sid),
+            back=query_string(query),
+            state=STATES[query.mode][1],
+            mode=str(query.mode),
+            uri=query.uri,
+            q=query.search,
+        )
+        page = PanelPage(slots, query, listing, notice, site.origins.default)
+        return await self._render(request, page)
+
+    @app.route("/admin/action", methods=["POST"])
+    async def action(self, request: IRequest) -> bytes:
+        if not self._config.enabled:
+            return await self._disabled(request)
+        sid = self._session(request)
+        if sid is None:
+            return self._redirect(request, "/login/")
+        form = _form(request)
+        if not self._check_csrf(sid, form):
+            return await self._refused(request)
+        back_values = {
+            k: v[0] for k, v in parse_qs((form.get("back") or [""])[0]).items()
+        }
+        back = query_string(query_from(back_values))
+        ids = []
+        for value in form.get("id", [])[:MAX_BULK]:
+            if value.isdigit() and len(value) <= 18:
+                ids.append(int(value))
+        action = (form.get("action") or [""])[0]
+        if action == "activate":
+            count = await self._activate(request, ids)
+        elif action == "delete":
+            count = await self._delete(ids)
+        elif action == "edit" and len(ids) == 1:
+            try:
+                count = await self._edit(ids[0], form)
+            except InvalidComment as e:
+                return await self._message(
+                    request,
+                    400,
+                    "Not saved",
+                    f"The comment was not changed: {e}.",
+                    ("/admin/?" + back, "Back to the comments"),
+                )
+        else:
+            return await self._message(
+                request, 400, "Unknown action", "Nothing was changed.",
+                ("/admin/?" + back, "Back to the comments"),
+            )
+        done = urlencode({"done": action, "n": count})
+        return self._redirect(request, "/admin/?" + (f"{back}&" if back else "") + done)
+
+    async def _activate(self, request: IRequest, ids: list[int]) -> int:
+        site = self._site
+        activated = await site.database.run(activate_many_interaction, ids)
+        origin = site.origins.default
+        endpoint = site.endpoint(request)
+        site.threads.invalidate(*{a.thread["uri"] for a in activated})
+        for item in activated:
+            self.log.info(
+                "Comment {id} approved in the admin panel", id=item.comment["id"]
+            )
+            site.notifiers.comment_activated(
+                CommentEvent(item.thread, item.comment, origin, endpoint)
+            )
+        return len(activated)
+
+    async def _delete(self, ids: list[int]) -> int:
+        site = self._site
+        deleted = await site.database.run(
+            delete_many_interaction, ids, site.renderer.placeholder
+        )
+        site.threads.invalidate(*{uri for _, uri in deleted})
+        for comment_id, _ in deleted:
+            self.log.info("Comment {id} deleted in the admin panel", id=comment_id)
+            site.notifiers.comment_deleted(comment_id)
+        return len(deleted)
+
+    async def _edit(self, comment_id: int, form: dict[str, list[str]]) -> int:
+        """
+        Save an edit; return 1, or 0 if the comment is gone or deleted.
+
+        @raise InvalidComment: the new values break a rule.
+        """
+        site = self._site
+        fields = {
+            key: (form.get(key) or [""])[0].replace("\r\n", "\n")
+            for key in ("text", "author", "email", "website")
+        }
+        values = {
+            key: (value.strip() or None) if key != "text" else value
+            for key, value in fields.items()
+        }
+        check_fields(values)
+        changes = {
+            "text": values["text"],
+            "author": escape_text(values["author"]),
+            "email": escape_text(values["email"]),
+            "website": normalise_website(values["website"]),
+            "modified": site.clock.seconds(),
+        }
+        rendering = await site.renderer.render(values["text"])
+        updated = await site.database.run(
+            edit_interaction, comment_id, changes, rendering
+        )
+        if updated is None:
+            return 0
+        site.threads.invalidate(updated["uri"])
+        self.log.info("Comment {id} edited in the admin panel", id=comment_id)
+        site.notifiers.comment_edited(comment_id, public_comment(updated))
+        return 1
