@@ -5,7 +5,7 @@ One configured site: its database, its settings, and its web resource.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from twisted.application.internet import TimerService
 from twisted.application.service import MultiService
@@ -19,12 +19,16 @@ from .config import SiteConfig
 from .db import Database, prepare_database
 from .hashing import AuthorHasher
 from .markup import Markup
-from .notify import Notifiers, StdoutNotifier
+from .mail import Mailer
+from .moderation import purge_service
+from .notify import MailNotifier, Notifiers, StdoutNotifier
 from .rendering import Renderer
 from .signing import Signer
 from .titles import TitleFetcher
+from .views.admin import AdminPanel
 from .views.comments import CommentsAPI
 from .views.http import cookie_header
+from .views.moderation import ModerationPages
 from .views.root import SiteResource
 from .views.static import StaticResource, load_assets
 from .views.thread import ThreadCache
@@ -59,6 +63,8 @@ class CommentSite(MultiService):
     """
 
     log = Logger()
+    # Where the daemon serves the site: "/", or "/<name>/" among several.
+    mount = "/"
 
     def __init__(self, config: SiteConfig, session_key: str, reactor: Any) -> None:
         super().__init__()
@@ -76,6 +82,14 @@ class CommentSite(MultiService):
         backends: list[Any] = []
         if "stdout" in config.general.notify:
             backends.append(StdoutNotifier(self.signer))
+        # Mails leave through a queue of their own (see isso_tx.mail).
+        self.mailer: Mailer | None = None
+        self.mail_notifier: MailNotifier | None = None
+        if "smtp" in config.general.notify or config.general.reply_notifications:
+            self.mailer = Mailer(config.smtp, reactor)
+            self.mailer.setServiceParent(self)
+            self.mail_notifier = MailNotifier(self, self.mailer)
+            backends.append(self.mail_notifier)
         self.notifiers = Notifiers(backends)
         self.client_config = self._client_config()
         self._data_version: int | None = None
@@ -83,6 +97,9 @@ class CommentSite(MultiService):
         watcher = TimerService(EXTERNAL_WRITES_CHECK, self._check_external_writes)
         watcher.clock = reactor
         watcher.setServiceParent(self)
+        purger = purge_service(self)
+        if purger is not None:
+            purger.setServiceParent(self)
 
     def _client_config(self) -> dict[str, bool]:
         general, guard = self.config.general, self.config.guard
@@ -101,8 +118,9 @@ class CommentSite(MultiService):
     def startService(self) -> None:
         super().startService()
         self.log.info(
-            "Serving site {name!r}: database {path}, websites {hosts}",
+            "Serving site {name!r} at {mount}: database {path}, websites {hosts}",
             name=self.config.general.name or "(default)",
+            mount=self.mount,
             path=self.config.general.dbpath,
             hosts=", ".join(self.config.general.hosts),
         )
@@ -191,12 +209,18 @@ class CommentSite(MultiService):
         Send a cookie for the server's own host, and a copy the embedding
         page's script may set on the website (C{X-Set-Cookie}, prefixed
         C{isso-}), as Isso's client expects.
+
+        Among several sites the server's cookie is for the site's own path,
+        so that the sites' comment ids, which overlap, do not share cookies.
         """
         secure = self.endpoint(request).startswith("https://")
         samesite = self.config.server.samesite or ("None" if secure else "Lax")
-        for header, cookie_name in (
-            (b"set-cookie", name),
-            (b"x-set-cookie", f"isso-{name}"),
+        path = "/"
+        if self.mount != "/":
+            path = urlsplit(self.host_url(request)).path.rstrip("/") + "/"
+        for header, cookie_name, cookie_path in (
+            (b"set-cookie", name, path),
+            (b"x-set-cookie", f"isso-{name}", "/"),
         ):
             request.responseHeaders.addRawHeader(
                 header,
@@ -207,12 +231,17 @@ class CommentSite(MultiService):
                     now=self.clock.seconds(),
                     secure=secure,
                     samesite=samesite,
+                    path=cookie_path,
                 ),
             )
 
     def resource(self) -> IResource:
         return SiteResource(
-            self, CommentsAPI(self).app.resource(), StaticResource(load_assets())
+            self,
+            CommentsAPI(self).app.resource(),
+            StaticResource(load_assets()),
+            admin=AdminPanel(self).app.resource(),
+            mail_links=ModerationPages(self).app.resource(),
         )
 
 

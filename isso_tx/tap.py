@@ -10,14 +10,17 @@ from typing import Any
 from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger, globalLogPublisher, textFileLogObserver
 from twisted.python import usage
 from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource
 from twisted.web.server import Site
 
 from .config import ConfigError, SiteConfig, load_site_config
 from .db import DatabaseError
 from .site import CommentSite, open_site
+from .views.dispatch import SiteDispatcher
 from .views.http import LimitedRequest
 
 DEFAULT_CONFIG = "/etc/isso/isso.cfg"
@@ -96,6 +99,9 @@ class Listener(StreamServerEndpointService):
     A listening port whose failure to bind stops start-up with one line.
     """
 
+    # The listening port, once bound.
+    port: IListeningPort | None = None
+
     def privilegedStartService(self) -> None:
         try:
             super().privilegedStartService()
@@ -103,7 +109,12 @@ class Listener(StreamServerEndpointService):
             raise StartupError(f"cannot listen on {self.description}: {e.socketError}")
         except Exception as e:
             raise StartupError(f"cannot listen on {self.description}: {e}")
+        self._waitingForPort.addCallback(self._bound)
         log.info("Listening on {listen}", listen=self.description)
+
+    def _bound(self, port: IListeningPort) -> IListeningPort:
+        self.port = port
+        return port
 
 
 def _listener(description: str, factory: Site, reactor: Any) -> Listener:
@@ -121,33 +132,134 @@ def _listener(description: str, factory: Site, reactor: Any) -> Listener:
 
 
 def load_configs(paths: list[str]) -> list[SiteConfig]:
+    """
+    Read every site's configuration; with several, check that they can be
+    served side by side.
+
+    @raise StartupError: naming the file of the first problem.
+    """
     try:
-        return [load_site_config(path) for path in paths]
+        configs = [load_site_config(path) for path in paths]
     except ConfigError as e:
         raise StartupError(str(e))
+    if len(configs) > 1:
+        check_several_sites(configs)
+    return configs
+
+
+def check_several_sites(configs: list[SiteConfig]) -> None:
+    """
+    Sites served by one daemon each need a name of their own (their URL
+    prefix) and a database of their own.
+
+    @raise StartupError: naming the file of the first problem.
+    """
+    names: dict[str, str] = {}
+    databases: dict[str, str] = {}
+    for config in configs:
+        name = config.general.name
+        if not name:
+            raise StartupError(
+                f"{config.path}: [general] name: a site served with others "
+                "needs a name, its URL prefix"
+            )
+        if name in (".", ".."):
+            raise StartupError(
+                f"{config.path}: [general] name: {name!r} cannot be a URL prefix"
+            )
+        if name in names:
+            raise StartupError(
+                f"{config.path}: [general] name: {name!r} is already the name "
+                f"of {names[name]}"
+            )
+        names[name] = config.path
+        database = os.path.realpath(config.general.dbpath)
+        if database in databases:
+            raise StartupError(
+                f"{config.path}: [general] dbpath: {database} is already the "
+                f"database of {databases[database]}"
+            )
+        databases[database] = config.path
+
+
+def open_sites(configs: list[SiteConfig], reactor: Any) -> list[CommentSite]:
+    """
+    Open each site's database; several sites are mounted under their names.
+
+    @raise StartupError: naming the file whose database cannot be used.
+    """
+    sites = []
+    for config in configs:
+        try:
+            site: CommentSite = open_site(config, reactor)
+        except (DatabaseError, ValueError) as e:
+            raise StartupError(f"{config.path}: {e}")
+        if len(configs) > 1:
+            site.mount = f"/{config.general.name}/"
+        sites.append(site)
+    return sites
+
+
+def root_resource(sites: list[CommentSite]) -> IResource:
+    """
+    Return what the daemon serves: the only site at C{/}, or each of
+    several under C{/<name>/}.
+    """
+    if len(sites) == 1:
+        return sites[0].resource()
+    return SiteDispatcher(
+        {site.config.general.name: (site, site.resource()) for site in sites}
+    )
+
+
+def listen_addresses(options: Options, configs: list[SiteConfig]) -> list[str]:
+    """
+    Return the endpoints to listen on: C{--listen}'s, else every site's
+    C{[server] listen}, each endpoint once.
+    """
+    if options["listen"]:
+        return list(options["listen"])
+    addresses: list[str] = []
+    for config in configs:
+        addresses += [a for a in config.server.listen if a not in addresses]
+    return addresses
+
+
+def log_to_files(configs: list[SiteConfig]) -> None:
+    """
+    Copy the log to every file a site names in C{[general] log-file}.
+
+    There is one log for the whole daemon, so each of those files gets
+    every site's lines; a file named by several sites is written once.
+    """
+    opened: set[str] = set()
+    for config in configs:
+        path = config.general.log_file
+        if not path or os.path.abspath(path) in opened:
+            continue
+        opened.add(os.path.abspath(path))
+        try:
+            f = open(path, "a", encoding="utf-8")
+        except OSError as e:
+            raise StartupError(
+                f"{config.path}: [general] log-file: cannot open {path}: {e.strerror}"
+            )
+        globalLogPublisher.addObserver(textFileLogObserver(f))
 
 
 def makeService(options: Options, reactor: Any = None) -> service.IService:
     if reactor is None:
         from twisted.internet import reactor  # type: ignore[no-redef]
     configs = load_configs(options["configs"])
-    if len(configs) > 1:
-        raise StartupError("serving several sites in one process is not supported yet")
-    config = configs[0]
+
+    log_to_files(configs)
 
     top = service.MultiService()
-    try:
-        site: CommentSite = open_site(config, reactor)
-    except (DatabaseError, ValueError) as e:
-        raise StartupError(f"{config.path}: {e}")
-    site.setServiceParent(top)
+    sites = open_sites(configs, reactor)
+    for site in sites:
+        site.setServiceParent(top)
 
-    if config.general.log_file:
-        globalLogPublisher.addObserver(
-            textFileLogObserver(open(config.general.log_file, "a", encoding="utf-8"))
-        )
-
-    factory = IssoWebSite(site.resource(), reactor=reactor)
-    for description in options["listen"] or config.server.listen:
+    factory = IssoWebSite(root_resource(sites), reactor=reactor)
+    for description in listen_addresses(options, configs):
         _listener(description, factory, reactor).setServiceParent(top)
     return top

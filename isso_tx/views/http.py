@@ -118,6 +118,7 @@ def cookie_header(
     now: float,
     secure: bool,
     samesite: str,
+    path: str = "/",
 ) -> bytes:
     """
     Build a C{Set-Cookie} value with the attributes Isso sends, in its order.
@@ -128,7 +129,7 @@ def cookie_header(
     parts = [f"{name}={value}", f"Expires={expires}", f"Max-Age={max_age}"]
     if secure:
         parts.append("Secure")
-    parts += ["Path=/", f"SameSite={samesite}"]
+    parts += [f"Path={path}", f"SameSite={samesite}"]
     return "; ".join(parts).encode("latin-1")
 
 

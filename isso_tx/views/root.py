@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 ALLOW_METHODS = b"HEAD, GET, POST, PUT, DELETE"
 ALLOW_HEADERS = b"Origin, Referer, Content-Type"
 EXPOSE_HEADERS = b"X-Set-Cookie, Date"
+ADMIN_PREFIXES = (b"login", b"logout", b"admin")
+# /id/<id>/<action>/<key...>: the signed links of notification mails.
+MAIL_LINK_ACTIONS = (b"activate", b"edit", b"delete", b"unsubscribe")
 
 
 class SiteResource(Resource):
@@ -30,15 +33,37 @@ class SiteResource(Resource):
 
     isLeaf = True
 
-    def __init__(self, site: CommentSite, api: IResource, static: IResource) -> None:
+    def __init__(
+        self,
+        site: CommentSite,
+        api: IResource,
+        static: IResource,
+        admin: IResource | None = None,
+        mail_links: IResource | None = None,
+    ) -> None:
         super().__init__()
         self._site = site
         self._api = api
         self._static = static
+        self._admin = admin
+        self._mail_links = mail_links
         self._thread = ThreadResource(site)
 
     def render(self, request: IRequest) -> bytes | int:
         self._site.strip_script_name(request)
+        path = request.postpath
+        # The admin panel is for the owner's browser only: no CORS headers,
+        # so that no website's script may read its pages.
+        if self._admin is not None and path and path[0] in ADMIN_PREFIXES:
+            return self._admin.render(request)
+        # So are the pages behind the links in mails.
+        if (
+            self._mail_links is not None
+            and len(path) >= 4
+            and path[0] == b"id"
+            and path[2] in MAIL_LINK_ACTIONS
+        ):
+            return self._mail_links.render(request)
         request.setHeader(
             b"access-control-allow-origin",
             self._site.origins.resolve(request).encode("latin-1"),
