@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from twisted.internet.address import IPv4Address, IPv6Address
@@ -19,6 +20,7 @@ from twisted.web.iweb import IRequest
 UNKNOWN_ADDRESS = "0.0.0.0"
 
 
+@lru_cache(maxsize=4096)
 def anonymize(address: str) -> str:
     """
     Reduce an address to its network: an IPv4 /24 or an IPv6 /48, written the
@@ -43,6 +45,9 @@ def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return None
 
 
+VERDICT_CACHE_SIZE = 4096
+
+
 class ProxyPolicy:
     """
     Decides which address a request really comes from.
@@ -54,6 +59,7 @@ class ProxyPolicy:
     """
 
     def __init__(self, trusted: tuple[str, ...]) -> None:
+        self._verdicts: dict[str, bool] = {}
         self._networks = []
         for entry in trusted:
             try:
@@ -62,12 +68,22 @@ class ProxyPolicy:
                 raise ValueError(f"not an IP address or network: {entry!r}")
 
     def _trusted(self, value: str) -> bool:
+        # Asked several times for every request, mostly about the same few
+        # proxies; parsing an address each time is not cheap.
+        known = self._verdicts.get(value)
+        if known is not None:
+            return known
         ip = _parse_ip(value)
         if ip is None:
-            return False
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        return any(ip in network for network in self._networks)
+            verdict = False
+        else:
+            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+                ip = ip.ipv4_mapped
+            verdict = any(ip in network for network in self._networks)
+        if len(self._verdicts) >= VERDICT_CACHE_SIZE:
+            self._verdicts.clear()
+        self._verdicts[value] = verdict
+        return verdict
 
     def _peer(self, request: IRequest) -> tuple[str, bool]:
         """

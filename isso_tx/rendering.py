@@ -49,16 +49,20 @@ class Renderer:
         self._reactor = reactor
         self.fingerprint = markup.fingerprint
         # What a deleted comment's empty text looks like.
-        self.placeholder = self._rendering("")
+        self.placeholder = self.render_here("")
 
-    def _rendering(self, text: str) -> Rendering:
+    def render_here(self, text: str) -> Rendering:
+        """
+        Render one text in the calling thread; for code already running in
+        a thread of its own (a database interaction), never the reactor's.
+        """
         return Rendering(
             rendering_source(self.fingerprint, text), self._markup.render(text)
         )
 
     def _in_thread(self, texts: dict[int, str]) -> Deferred[dict[int, Rendering]]:
         def render_all() -> dict[int, Rendering]:
-            return {key: self._rendering(text) for key, text in texts.items()}
+            return {key: self.render_here(text) for key, text in texts.items()}
 
         return deferToThreadPool(
             self._reactor, self._reactor.getThreadPool(), render_all

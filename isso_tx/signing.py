@@ -48,6 +48,9 @@ class Signer:
         self._serializer = URLSafeTimedSerializer(
             secret, signer=ClockedSigner, **extra
         )
+        # The serializer would derive the signing key again for every token;
+        # one signer made once signs and checks the same tokens.
+        self._signer = self._serializer.make_signer()
 
     def salted(self, salt: str) -> Signer:
         """
@@ -66,7 +69,8 @@ class Signer:
         ).hexdigest()
 
     def sign(self, value: Any) -> str:
-        return self._serializer.dumps(value)
+        payload = self._serializer.dump_payload(value)
+        return self._signer.sign(payload).decode("ascii")
 
     def load(self, token: str, max_age: int) -> Any:
         """
@@ -75,7 +79,8 @@ class Signer:
         @raise InvalidToken: forged, malformed, too old, or from the future.
         """
         try:
-            return self._serializer.loads(token, max_age=max_age)
+            payload = self._signer.unsign(token, max_age=max_age)
+            return self._serializer.load_payload(payload)
         except (BadData, ValueError, TypeError) as e:
             raise InvalidToken(str(e)) from e
 

@@ -26,6 +26,9 @@ from .views.http import LimitedRequest
 DEFAULT_CONFIG = "/etc/isso/isso.cfg"
 
 log = Logger()
+# One line per request, under a namespace of its own so that it can be
+# filtered or sent elsewhere.
+access_log = Logger(namespace="isso_tx.access")
 
 
 class Options(usage.Options):
@@ -80,18 +83,19 @@ class IssoWebSite(Site):
 
     requestFactory = LimitedRequest
     displayTracebacks = False
-    access_log = Logger(namespace="isso_tx.access")
 
     def log(self, request: IRequest) -> None:
-        self.access_log.info(
-            '{client} "{method} {uri} {protocol}" {code} {length}',
-            client=getattr(request.getClientAddress(), "host", "-"),
-            method=request.method.decode("ascii", "replace"),
-            uri=request.uri.decode("ascii", "replace"),
-            protocol=request.clientproto.decode("ascii", "replace"),
-            code=request.code,
-            length=request.sentLength or "-",
+        # Written out here rather than by the log's formatter, which is
+        # several times slower with many fields, once per request.
+        client = getattr(request.getClientAddress(), "host", "-")
+        method = request.method.decode("ascii", "replace")
+        uri = request.uri.decode("ascii", "replace")
+        protocol = request.clientproto.decode("ascii", "replace")
+        line = (
+            f'{client} "{method} {uri} {protocol}" {request.code} '
+            f'{request.sentLength or "-"}'
         )
+        access_log.info("{request_line}", request_line=line)
 
 
 class Listener(StreamServerEndpointService):

@@ -22,6 +22,7 @@ from ..signing import InvalidToken
 from ..store import (
     PENDING,
     NewComment,
+    Stored,
     comment_interaction,
     count_interaction,
     delete_comment_interaction,
@@ -164,24 +165,28 @@ class CommentsAPI:
                 )
             uri, title = found
 
-        comment = NewComment(
-            uri=uri,
-            text=fields["text"],
-            author=fields["author"],
-            email=fields["email"],
-            website=fields["website"],
-            parent=fields["parent"],
-            notification=fields["notification"],
-            address=address,
-            rendering=await site.renderer.render(fields["text"]),
-            title=title,
-        )
         config = site.config
-        try:
-            stored = await site.database.run(
-                new_comment_interaction,
+        renderer = site.renderer
+
+        def render_and_store(txn: Any) -> Stored:
+            # Rendering in the database's thread, just before the comment is
+            # stored there, saves one hand-over between threads per comment.
+            comment = NewComment(
+                uri=uri,
+                text=fields["text"],
+                author=fields["author"],
+                email=fields["email"],
+                website=fields["website"],
+                parent=fields["parent"],
+                notification=fields["notification"],
+                address=address,
+                rendering=renderer.render_here(fields["text"]),
+                title=title,
+            )
+            return new_comment_interaction(
+                txn,
                 comment,
-                now=site.clock.seconds(),
+                now=now,
                 moderated=config.moderation.enabled,
                 approve_known_authors=(
                     config.moderation.approve_if_email_previously_approved
@@ -189,6 +194,10 @@ class CommentsAPI:
                 guard=config.guard,
                 edit_window=config.general.max_age,
             )
+
+        now = site.clock.seconds()
+        try:
+            stored = await site.database.run(render_and_store)
         except GuardRejection as e:
             self.log.info(
                 "Refused a comment on {uri} from {address}: {reason}",

@@ -5,7 +5,6 @@ HTTP plumbing shared by every view: errors, JSON, cookies, body limits.
 from __future__ import annotations
 
 import json
-from email.utils import formatdate
 from html import escape
 from http import HTTPStatus
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from klein import Klein
 from twisted.logger import Logger
 from twisted.web.iweb import IRequest
+from twisted.web.http import datetimeToString
 from twisted.web.server import Request
 from werkzeug.http import parse_accept_header
 from werkzeug.routing import IntegerConverter
@@ -123,7 +123,7 @@ def cookie_header(
     """
     Build a C{Set-Cookie} value with the attributes Isso sends, in its order.
     """
-    expires = formatdate(now + max_age, usegmt=True) if max_age > 0 else (
+    expires = datetimeToString(now + max_age).decode() if max_age > 0 else (
         "Thu, 01 Jan 1970 00:00:00 GMT"
     )
     parts = [f"{name}={value}", f"Expires={expires}", f"Max-Age={max_age}"]
@@ -166,6 +166,13 @@ class LimitedRequest(Request):
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         if self._refused:
             return
+        # Twisted reads the content type of every POST with the email
+        # package, which costs more than the rest of a comment's handling;
+        # only form posts need it, JSON bodies are read by the views.
+        content_type = self.requestHeaders.getRawHeaders(b"content-type", [b""])[0]
+        self._parsePOSTFormSubmission = content_type.lower().startswith(
+            (b"multipart/form-data", b"application/x-www-form-urlencoded")
+        )
         super().requestReceived(command, path, version)
 
     def _refuse(self) -> None:
