@@ -188,7 +188,8 @@ def _form_value(request: IRequest, name: str) -> str | None:
     values = request.args.get(name.encode())
     if not values:
         return None
-    return values[0].decode("utf-8", "replace")
+    # Browsers send a textarea's line breaks as CRLF; comments keep LF.
+    return values[0].decode("utf-8", "replace").replace("\r\n", "\n")
 
 
 def _edit_values(row: dict[str, Any]) -> dict[str, str]:
