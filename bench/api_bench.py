@@ -121,12 +121,19 @@ def seed(base: str) -> None:
             parents.append(comment["id"])
 
 
-def peak_rss_kib(pid: int) -> int:
+def memory_kib(pid: int) -> dict[str, int]:
+    """
+    The daemon's peak resident memory (VmHWM) and, at the moment of asking,
+    how much of it is its own (RssAnon) and how much is mapped files such as
+    shared libraries (RssFile), which other processes share.
+    """
+    figures = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
+            name, _, value = line.partition(":")
+            if name in ("VmHWM", "RssAnon", "RssFile"):
+                figures[name] = int(value.split()[0])
+    return figures
 
 
 def run_wrk(base: str, path: str, script: str, args: argparse.Namespace) -> dict:
@@ -180,7 +187,10 @@ def measure(name: str, command: list[str], config_text: str, directory: str,
             ).fetchone()[0]
         new["stored"] = stored
         results["POST /new"] = new
-        results["peak RSS MiB"] = peak_rss_kib(process.pid) / 1024
+        memory = memory_kib(process.pid)
+        results["peak RSS MiB"] = memory["VmHWM"] / 1024
+        results["  own (anon) MiB"] = memory["RssAnon"] / 1024
+        results["  shared files MiB"] = memory["RssFile"] / 1024
         return results
     finally:
         process.terminate()
