@@ -7,7 +7,7 @@ PYTHON  := $(VENV)/bin/python
 CONFIG  := etc/isso/isso.cfg
 RUNCFG  := var/isso.cfg
 
-.PHONY: run test venv test-deps bench clean
+.PHONY: run test venv test-deps bench clean deb deb-test
 
 venv: $(VENV)/.installed
 
@@ -33,6 +33,15 @@ test: test-deps
 bench: venv
 	scripts/bootstrap bench
 	$(PYTHON) bench/api_bench.py
+
+# The Debian package, built from a copy of the tree into dist/ and checked
+# with lintian; deb-test also installs it, runs it and purges it.  Both need
+# root and apt (Debian 12).
+deb:
+	debian/build-deb --lintian dist
+
+deb-test:
+	debian/tests/install-and-run --lintian
 
 clean:
 	rm -rf $(VENV) node_modules var _trial_temp* twisted/plugins/dropin.cache
