@@ -58,6 +58,9 @@ def check_fields(data: dict[str, Any]) -> None:
     parent = data.get("parent")
     if parent is not None and not _is_int(parent):
         raise InvalidComment("parent must be an integer or null")
+    if parent is not None and not -(2**63) <= parent < 2**63:
+        # No comment has such an id, and SQLite cannot even compare it.
+        raise InvalidComment("parent is not a comment id")
     for key in ("text", "author", "website", "email"):
         if not isinstance(data.get(key), (str, type(None))):
             raise InvalidComment(f"{key} must be a string or null")

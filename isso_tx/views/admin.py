@@ -225,13 +225,6 @@ def _form(request: IRequest) -> dict[str, list[str]]:
         request.content.seek(0)
         body = request.content.read().decode("utf-8", "replace")
         return parse_qs(body, keep_blank_values=True)
-    if content_type.startswith(b"multipart/form-data"):
-        return {
-            key.decode("utf-8", "replace"): [
-                v.decode("utf-8", "replace") for v in values
-            ]
-            for key, values in request.args.items()
-        }
     return {}
 
 

@@ -48,6 +48,7 @@ from .http import (
     read_json,
 )
 from .shapes import gravatar_image, public_comment
+from .thread import LARGEST
 
 if TYPE_CHECKING:
     from ..site import CommentSite
@@ -344,6 +345,8 @@ class CommentsAPI:
             limit = 0
         if limit <= 0:
             raise BadRequest("Query parameter 'limit' is mandatory (integer, >0)")
+        # More than SQLite can count means all of them.
+        limit = min(limit, LARGEST)
         rows = await site.database.run(
             latest_interaction, limit, site.renderer.fingerprint
         )

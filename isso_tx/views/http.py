@@ -95,9 +95,19 @@ def read_json(request: IRequest) -> Any:
     """
     raw = request.content.read() if request.content is not None else b""
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadRequest("Unable to read JSON request: the body is not valid JSON")
+    if b"\\u" in raw:
+        # JSON may spell half of a surrogate pair on its own (backslash-u D800),
+        # which no UTF-8 text (and so no stored comment) can hold.
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest(
+                "Unable to read JSON request: the body has an unpaired surrogate"
+            )
+    return value
 
 
 def check_csrf(request: IRequest) -> None:
@@ -167,11 +177,13 @@ class LimitedRequest(Request):
         if self._refused:
             return
         # Twisted reads the content type of every POST with the email
-        # package, which costs more than the rest of a comment's handling;
-        # only form posts need it, JSON bodies are read by the views.
+        # package, which costs more than the rest of a comment's handling,
+        # and answers a malformed multipart body with a bare 400.  Only the
+        # HTML forms of the moderation and admin pages need their fields
+        # parsed, and browsers send those URL-encoded.
         content_type = self.requestHeaders.getRawHeaders(b"content-type", [b""])[0]
         self._parsePOSTFormSubmission = content_type.lower().startswith(
-            (b"multipart/form-data", b"application/x-www-form-urlencoded")
+            b"application/x-www-form-urlencoded"
         )
         super().requestReceived(command, path, version)
 

@@ -11,6 +11,7 @@ are noticed by L{ThreadCache.watch}, which polls SQLite's C{data_version}.
 from __future__ import annotations
 
 import json
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,9 @@ from .shapes import gravatar_image, public_comment
 
 if TYPE_CHECKING:
     from ..site import CommentSite
+
+
+LARGEST = 2**62
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,12 @@ class ThreadQuery:
             if name not in args:
                 return None
             try:
-                return int(args[name])
+                value = int(args[name])
             except ValueError:
                 raise BadRequest(f"{name} should be integer")
+            # Beyond SQLite's integers every limit, offset or id means the
+            # same as the largest one.
+            return max(-LARGEST, min(value, LARGEST))
 
         sort = args.get("sort", "oldest")
         if sort not in SORTS:
@@ -73,6 +80,8 @@ class ThreadQuery:
         try:
             after = float(args.get("after", 0))
         except ValueError:
+            raise BadRequest("after should be a number")
+        if not math.isfinite(after):
             raise BadRequest("after should be a number")
         return cls(
             uri=args["uri"],
