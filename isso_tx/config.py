@@ -287,7 +287,7 @@ def listen_endpoint(address: str) -> str:
         path = address[len("unix://"):]
         if not path.startswith("/"):
             raise ValueError(f"{address!r}: a unix socket needs an absolute path")
-        return f"unix:{_escape_endpoint(path)}:mode=666"
+        return f"unix:{_escape_endpoint(path)}:mode=660"
     if "://" in address:
         parts = urlsplit(address)
         if parts.scheme != "http":

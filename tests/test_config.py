@@ -61,7 +61,7 @@ class ListenTests(SynchronousTestCase):
         self.assertEqual(listen_endpoint("http://:8080"), "tcp:8080")
         self.assertEqual(listen_endpoint("http://[::1]:8080"), "tcp6:8080:interface=\\:\\:1")
         self.assertEqual(
-            listen_endpoint("unix:///run/isso/isso.sock"), "unix:/run/isso/isso.sock:mode=666"
+            listen_endpoint("unix:///run/isso/isso.sock"), "unix:/run/isso/isso.sock:mode=660"
         )
 
     def test_endpoint_strings_pass_through(self) -> None:
@@ -216,7 +216,7 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         )
         self.assertEqual(
             config.server.listen,
-            ("tcp:8080:interface=127.0.0.1", "unix:/run/isso.sock:mode=666", "tcp6:8080"),
+            ("tcp:8080:interface=127.0.0.1", "unix:/run/isso.sock:mode=660", "tcp6:8080"),
         )
 
     def test_server_normalisation(self) -> None:
