@@ -492,6 +492,16 @@ class _SiteReader:
                     f"{self.path}: [{section}] {key} is not a known option; {hint}"
                 )
 
+    def relative_path(self, path: str) -> str:
+        """
+        Expand C{~} and read a relative path from the folder of the file
+        that says it, not from wherever the daemon happens to be started.
+        """
+        if not path:
+            return path
+        path = os.path.expanduser(path)
+        return os.path.join(os.path.dirname(os.path.abspath(self.path)), path)
+
     def general(self) -> GeneralConfig:
         hosts = self.line_list("general", "host")
         if not hosts:
@@ -518,10 +528,7 @@ class _SiteReader:
         dbpath = self.text("general", "dbpath")
         if not dbpath:
             raise self.error("general", "dbpath", "the database path is empty")
-        dbpath = os.path.expanduser(dbpath)
-        # Relative to the file that says it, not to wherever the daemon
-        # happens to be started from.
-        dbpath = os.path.join(os.path.dirname(os.path.abspath(self.path)), dbpath)
+        dbpath = self.relative_path(dbpath)
         name = self.text("general", "name")
         if "/" in name:
             raise self.error("general", "name", f"{name!r}: a site name cannot contain '/'")
@@ -532,7 +539,7 @@ class _SiteReader:
             max_age=self.duration("general", "max-age"),
             notify=tuple(notify),
             reply_notifications=self.boolean("general", "reply-notifications"),
-            log_file=self.text("general", "log-file"),
+            log_file=self.relative_path(self.text("general", "log-file")),
             gravatar=self.boolean("general", "gravatar"),
             gravatar_url=self.text("general", "gravatar-url"),
             latest_enabled=self.boolean("general", "latest-enabled"),

@@ -237,7 +237,7 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         config = self.load("[general]\nhost = http://example.org\nnotify =\n")
         self.assertEqual(config.general.notify, ())
 
-    def test_relative_dbpath(self) -> None:
+    def test_relative_paths(self) -> None:
         config = self.load("[general]\nhost = http://example.org\ndbpath = data/c.db\n")
         self.assertEqual(
             config.general.dbpath,
@@ -245,6 +245,12 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         )
         config = self.load("[general]\nhost = http://example.org\ndbpath = ~/c.db\n")
         self.assertEqual(config.general.dbpath, os.path.expanduser("~/c.db"))
+        config = self.load("[general]\nhost = http://example.org\nlog-file = isso.log\n")
+        self.assertEqual(
+            config.general.log_file,
+            os.path.join(os.path.dirname(os.path.abspath(config.path)), "isso.log"),
+        )
+        self.assertEqual(self.load("[general]\nhost = http://example.org\n").general.log_file, "")
 
     def test_legacy_misaka_keys(self) -> None:
         """
