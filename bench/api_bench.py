@@ -147,7 +147,7 @@ def run_wrk(base: str, path: str, script: str, args: argparse.Namespace) -> dict
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(f.name)
-    match = re.search(r"^BENCH (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)$", output, re.M)
+    match = re.search(r"^BENCH (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)$", output, re.MULTILINE)
     if not match:
         raise RuntimeError(f"wrk said:\n{output}")
     requests, bad_status, socket_errors, rate, p99 = match.groups()

@@ -26,7 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tests.dumps import write_wordpress  # noqa: E402
+from tests.dumps import write_wordpress
 
 # Runs in the child: the import, then its own peak memory.
 MEASURE = """

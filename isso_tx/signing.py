@@ -63,7 +63,7 @@ class Signer:
         """
         Return a keyed digest of C{value} for one C{purpose} (hex).
         """
-        message = f"{purpose}\0{value}".encode("utf-8")
+        message = f"{purpose}\0{value}".encode()
         return hmac.new(
             self._secret.encode("utf-8"), message, hashlib.sha256
         ).hexdigest()

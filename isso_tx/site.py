@@ -18,8 +18,8 @@ from .addresses import Origins, ProxyPolicy, anonymize
 from .config import SiteConfig
 from .db import Database, prepare_database
 from .hashing import AuthorHasher
-from .markup import Markup
 from .mail import Mailer
+from .markup import Markup
 from .moderation import purge_service
 from .notify import MailNotifier, Notifiers, StdoutNotifier
 from .rendering import Renderer

@@ -46,7 +46,7 @@ def rendering_source(fingerprint: str, text: str) -> str:
     Return the digest that ties a stored rendering to the text and to the
     rendering settings it was made from.
     """
-    return hashlib.sha1(f"{fingerprint}\0{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha1(f"{fingerprint}\0{text}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -29,13 +29,13 @@ from twisted.internet.ssl import (
     PrivateCertificate,
     trustRootFromCertificates,
 )
+from twisted.mail._cred import LOGINCredentials, PLAINCredentials
 from twisted.mail.smtp import (
     ESMTP,
     IMessage,
     IMessageDelivery,
     SMTPFactory,
 )
-from twisted.mail._cred import LOGINCredentials, PLAINCredentials
 from twisted.trial.unittest import TestCase
 from zope.interface import implementer
 
@@ -248,7 +248,7 @@ class TLSFiles:
 
 
 def make_certificates(hostname: str = "localhost") -> TLSFiles:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "isso-tx test CA")])
     ca = (

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-from urllib.parse import quote
 from http.cookiejar import CookieJar
 from typing import Any
+from urllib.parse import quote
 
 import treq
 from treq.client import HTTPClient

@@ -36,7 +36,7 @@ class CreateTests(SiteTestCase):
         self.assertEqual(body["text"], "<p>Hello <em>world</em></p>")
         self.assertEqual(body["website"], "http://example.org")
         self.assertIsNone(body["modified"])
-        self.assertEqual(body["hash"], "a@b.c".encode().hex())
+        self.assertEqual(body["hash"], b"a@b.c".hex())
         cookie = response.header("set-cookie")
         self.assertRegex(cookie, r"^1=[\w.-]+; Expires=.+ GMT; Max-Age=900; Path=/; SameSite=Lax$")
         self.assertEqual(response.header("x-set-cookie"), "isso-" + cookie)

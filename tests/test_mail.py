@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 from twisted.internet.task import Clock
-from twisted.logger import globalLogPublisher
 from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import globalLogPublisher
 from twisted.mail.smtp import (
     AUTHDeclinedError,
     SMTPConnectError,

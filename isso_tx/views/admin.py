@@ -29,11 +29,12 @@ import hashlib
 import html
 import secrets
 from collections import OrderedDict, deque
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.utils import formatdate
 from hmac import compare_digest
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import html5lib
@@ -289,7 +290,7 @@ def _cookies_named(request: IRequest, name: str) -> list[str]:
 def _utc(timestamp: float | None) -> datetime | None:
     if timestamp is None:
         return None
-    return datetime.fromtimestamp(timestamp, timezone.utc)
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 class _Page(Element):

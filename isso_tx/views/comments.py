@@ -5,7 +5,6 @@ The comments API: everything but C{GET /} (see L{isso_tx.views.thread}).
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
 from klein import Klein
@@ -36,13 +35,12 @@ from ..store import (
 from ..validation import InvalidComment, edit_fields, new_comment_fields
 from .feed import atom_feed
 from .http import (
-    comment_routes,
-    JSON_TYPE,
     BadRequest,
     Forbidden,
     HTTPError,
     NotFound,
     check_csrf,
+    comment_routes,
     error_body,
     json_body,
     read_json,

@@ -11,8 +11,8 @@ from typing import Any
 
 from klein import Klein
 from twisted.logger import Logger
-from twisted.web.iweb import IRequest
 from twisted.web.http import datetimeToString
+from twisted.web.iweb import IRequest
 from twisted.web.server import Request
 from werkzeug.http import parse_accept_header
 from werkzeug.routing import IntegerConverter
@@ -80,7 +80,7 @@ def error_body(request: IRequest, code: int, message: str) -> bytes:
         "<!doctype html>\n<html lang=en>\n"
         f"<title>{code} {escape(reason)}</title>\n"
         f"<h1>{escape(reason)}</h1>\n<p>{escape(message)}</p>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def json_body(request: IRequest, value: Any, code: int = 200) -> bytes:
