@@ -260,11 +260,6 @@ def _prepare(
             conn.execute(statement)
         for statement in _statements("isso-tx.sql"):
             conn.execute(statement)
-        # Renderings of comments that no longer exist (deleted by Isso).
-        conn.execute(
-            "DELETE FROM isso_tx_rendered "
-            "WHERE id NOT IN (SELECT id FROM comments)"
-        )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -358,7 +358,6 @@ def _remove_stale_placeholders(txn: Transaction) -> None:
             return
         for comment_id in stale:
             txn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
-            txn.execute("DELETE FROM isso_tx_rendered WHERE id = ?", (comment_id,))
 
 
 def delete_comment_interaction(
@@ -385,7 +384,6 @@ def delete_comment_interaction(
         del rows[0]["source"]
         return rows[0]
     txn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
-    txn.execute("DELETE FROM isso_tx_rendered WHERE id = ?", (comment_id,))
     _remove_stale_placeholders(txn)
     return None
 
@@ -547,7 +545,6 @@ def purge_interaction(txn: Transaction, now: float, older_than: int) -> list[str
     rows = txn.fetchall()
     for row in rows:
         txn.execute("DELETE FROM comments WHERE id = ?", (row[0],))
-        txn.execute("DELETE FROM isso_tx_rendered WHERE id = ?", (row[0],))
     if rows:
         _remove_stale_placeholders(txn)
     return sorted({row[1] for row in rows if row[1] is not None})

@@ -155,6 +155,31 @@ class FreshDatabaseTests(DatabaseTestCase):
         self.assertEqual(conn.execute("SELECT count(*) FROM threads").fetchone()[0], 0)
 
 
+    def test_renderings_follow_deletes(self) -> None:
+        """
+        A comment deleted by another program (Isso, the sqlite3 shell) takes
+        its stored rendering with it; other renderings stay.
+        """
+        path = self.mktemp()
+        prepare_database(path)
+        conn = self.open(path)
+        conn.execute("INSERT INTO threads VALUES (1, '/a', 'A')")
+        for comment_id in (1, 2):
+            conn.execute(
+                "INSERT INTO comments (id, tid, created, text, voters) "
+                "VALUES (?, 1, 1, 'x', x'')",
+                (comment_id,),
+            )
+            conn.execute(
+                "INSERT INTO isso_tx_rendered VALUES (?, 's', '<p>x</p>')",
+                (comment_id,),
+            )
+        conn.execute("DELETE FROM comments WHERE id = 1")
+        self.assertEqual(
+            conn.execute("SELECT id FROM isso_tx_rendered").fetchall(), [(2,)]
+        )
+
+
 class MigrationTests(DatabaseTestCase):
     def test_version_0(self) -> None:
         """
@@ -244,8 +269,11 @@ class MigrationTests(DatabaseTestCase):
             [(1, ""), (2, "kept")],
         )
         self.assertEqual(
-            conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            .fetchall(),
+            [
+                (kind_name[1],)
+                for kind_name in isso_schema(conn)
+                if kind_name[0] == "trigger"
+            ],
             [("remove_stale_threads",)],
         )
 

@@ -10,3 +10,11 @@ CREATE TABLE IF NOT EXISTS isso_tx_rendered (
     source TEXT NOT NULL,
     html TEXT NOT NULL
 );
+
+-- A comment's rendering goes with the comment, whoever deletes it: this
+-- daemon, the command line, or Isso itself.
+CREATE TRIGGER IF NOT EXISTS isso_tx_forget_rendering
+AFTER DELETE ON comments
+BEGIN
+    DELETE FROM isso_tx_rendered WHERE id = old.id;
+END;
