@@ -43,9 +43,10 @@ from .http import (
     comment_routes,
     error_body,
     json_body,
+    query_arg,
     read_json,
 )
-from .shapes import gravatar_image, public_comment
+from .shapes import listed_comment, public_comment
 from .thread import LARGEST
 
 if TYPE_CHECKING:
@@ -60,13 +61,8 @@ def text_digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def _arg(request: IRequest, name: str) -> str | None:
-    values = request.args.get(name.encode())
-    return values[0].decode("utf-8", "replace") if values else None
-
-
 def _uri(request: IRequest) -> str:
-    uri = _arg(request, "uri")
+    uri = query_arg(request, "uri")
     if uri is None:
         raise BadRequest("missing uri query")
     return uri
@@ -219,17 +215,14 @@ class CommentsAPI:
             )
 
         hashes = await site.hasher.hash_many([site.hash_subject(row)])
-        body = public_comment(row)
-        body["hash"] = hashes[site.hash_subject(row)]
-        if config.general.gravatar:
-            body["gravatar_image"] = gravatar_image(config.general.gravatar_url, row)
+        body = listed_comment(row, hashes[site.hash_subject(row)], config.general)
         self._cookies(request, row["id"], row["text"])
         return json_body(request, body, 202 if row["mode"] == PENDING else 201)
 
     @app.route("/id/<id:comment_id>", methods=["GET"])
     async def view(self, request: IRequest, comment_id: int) -> bytes:
         row = await self._owned_comment(request, comment_id)
-        plain = (_arg(request, "plain") or "0") != "0"
+        plain = (query_arg(request, "plain") or "0") != "0"
         if not plain:
             await self._site.renderer.complete([row])
         return json_body(request, public_comment(row, plain=plain))
@@ -338,7 +331,7 @@ class CommentsAPI:
         if not site.config.general.latest_enabled:
             raise NotFound("Unavailable because 'latest-enabled' not set by site admin")
         try:
-            limit = int(_arg(request, "limit") or "")
+            limit = int(query_arg(request, "limit") or "")
         except ValueError:
             limit = 0
         if limit <= 0:
@@ -365,10 +358,10 @@ class CommentsAPI:
         if not base:
             raise NotFound("feeds are not enabled: [rss] base is not set")
         limit = site.config.rss.limit
-        if _arg(request, "limit") is not None:
+        if query_arg(request, "limit") is not None:
             try:
                 # A reader may ask for fewer entries, never for more.
-                limit = min(limit, max(1, int(_arg(request, "limit") or "")))
+                limit = min(limit, max(1, int(query_arg(request, "limit") or "")))
             except ValueError:
                 raise BadRequest("limit should be integer")
         thread, rows = await site.database.run(

@@ -89,6 +89,14 @@ def json_body(request: IRequest, value: Any, code: int = 200) -> bytes:
     return json.dumps(value).encode("ascii")
 
 
+def query_arg(request: IRequest, name: str) -> str | None:
+    """
+    Return the first value of a query parameter, or None when absent.
+    """
+    values = request.args.get(name.encode())
+    return values[0].decode("utf-8", "replace") if values else None
+
+
 def read_json(request: IRequest) -> Any:
     """
     Parse the request body as JSON, whatever its content type says.

@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from ..config import GeneralConfig
+
 # The columns a client may see, in Isso's order.  Never e-mail, address,
 # voters or thread id.
 PUBLIC_FIELDS = (
@@ -42,3 +44,22 @@ def gravatar_image(template: str, row: dict[str, Any]) -> str:
     """
     subject = row["email"] or row["author"] or ""
     return template.replace("{}", hashlib.md5(subject.encode("utf-8")).hexdigest())
+
+
+def listed_comment(
+    row: dict[str, Any],
+    author_hash: str,
+    general: GeneralConfig,
+    *,
+    plain: bool = False,
+) -> dict[str, Any]:
+    """
+    Return a comment as threads list it and C{POST /new} answers it: the
+    public fields, the author's hash (drawn as an identicon) and, when the
+    site shows them, the author's gravatar address.
+    """
+    comment = public_comment(row, plain=plain)
+    comment["hash"] = author_hash
+    if general.gravatar:
+        comment["gravatar_image"] = gravatar_image(general.gravatar_url, row)
+    return comment

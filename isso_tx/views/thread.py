@@ -24,7 +24,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ..store import SORTS, thread_page_interaction
 from .http import JSON_TYPE, BadRequest, HTTPError, error_body
-from .shapes import gravatar_image, public_comment
+from .shapes import listed_comment
 
 if TYPE_CHECKING:
     from ..site import CommentSite
@@ -193,13 +193,10 @@ class ThreadResource(Resource):
         hashes = await site.hasher.hash_many(site.hash_subject(row) for row in rows)
 
         def shaped(row: dict[str, Any]) -> dict[str, Any]:
-            comment = public_comment(row, plain=query.plain)
-            comment["hash"] = hashes[site.hash_subject(row)]
-            if site.config.general.gravatar:
-                comment["gravatar_image"] = gravatar_image(
-                    site.config.general.gravatar_url, row
-                )
-            return comment
+            return listed_comment(
+                row, hashes[site.hash_subject(row)], site.config.general,
+                plain=query.plain,
+            )
 
         comments = []
         for row in page.comments:
