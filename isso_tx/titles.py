@@ -12,12 +12,17 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
+from typing import Any
+
 import html5lib
-from twisted.internet.defer import CancelledError
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.error import TimeoutError
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.protocol import Protocol
+from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
-from twisted.web.client import Agent, readBody
+from twisted.python.failure import Failure
+from twisted.web.client import Agent, ResponseDone
+from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgent
 
@@ -95,7 +100,11 @@ class TitleFetcher:
     timeout = 3.0
     max_redirects = 3
 
-    def __init__(self, reactor: IReactorTime, agent: IAgent | None = None) -> None:
+    def __init__(self, reactor: Any, agent: IAgent | None = None) -> None:
+        """
+        @param reactor: the clock for timeouts and the thread pool that
+            parses pages (html5lib is slow, pages may be large).
+        """
         self._reactor = reactor
         self._agent = agent if agent is not None else Agent(reactor)
 
@@ -124,12 +133,20 @@ class TitleFetcher:
                 if response.code != 200:
                     response.deliverBody(_Discard())
                     return None
-                if response.length is not None and response.length > MAX_PAGE:
+                # The length is UNKNOWN_LENGTH, not a number, for a page
+                # sent in chunks; those are cut off while being read.
+                if isinstance(response.length, int) and response.length > MAX_PAGE:
                     response.deliverBody(_Discard())
                     return None
-                body = readBody(response)
+                body: Deferred[bytes | None] = Deferred()
+                response.deliverBody(_LimitedBody(body, MAX_PAGE))
                 body.addTimeout(self.timeout, self._reactor)
-                return page_thread(await body, uri)
+                page = await body
+                if page is None:
+                    return None
+                return await deferToThreadPool(
+                    self._reactor, self._reactor.getThreadPool(), page_thread, page, uri
+                )
             except (TimeoutError, CancelledError):
                 self.log.info("Timed out fetching {url} for its title", url=url)
                 return None
@@ -139,6 +156,37 @@ class TitleFetcher:
                 )
                 return None
         return None
+
+
+class _LimitedBody(Protocol):
+    """
+    Collects a response body, or gives None and stops reading once it grows
+    past C{limit} bytes (a page sent without a length may be of any size).
+    """
+
+    def __init__(self, done: Deferred[bytes | None], limit: int) -> None:
+        self._done = done
+        self._limit = limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._done.called:
+            return
+        self._size += len(data)
+        if self._size > self._limit:
+            self.transport.stopProducing()
+            self._done.callback(None)
+            return
+        self._chunks.append(data)
+
+    def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
+        if self._done.called:
+            return
+        if reason.check(ResponseDone, PotentialDataLoss):
+            self._done.callback(b"".join(self._chunks))
+        else:
+            self._done.errback(reason)
 
 
 class _Discard:

@@ -14,9 +14,10 @@ from typing import Any
 
 from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
+from twisted.internet.task import deferLater
 from twisted.internet.endpoints import serverFromString
 from twisted.web.resource import Resource
-from twisted.web.server import Site
+from twisted.web.server import NOT_DONE_YET, Site
 from twisted.web.static import Data
 
 from .support import SiteTestCase
@@ -722,6 +723,9 @@ class PageTitleTests(WebsiteTestCase):
         root = Resource()
         for name, page in self.pages.items():
             root.putChild(name, Data(page, "text/html; charset=utf-8"))
+        root.putChild(b"chunked", _ChunkedPage())
+        self.endless = _EndlessPage()
+        root.putChild(b"endless", self.endless)
         endpoint = serverFromString(reactor, "tcp:0:interface=127.0.0.1")
         port = yield endpoint.listen(Site(root))
         self.addCleanup(port.stopListening)
@@ -783,6 +787,82 @@ class PageTitleTests(WebsiteTestCase):
         self.assertEqual(self.stored("SELECT count(*) FROM comments"), [(0,)])
         yield self.post_comment("/missing", title="Given")
         self.assertEqual(self.titles(), [("/missing", "Given")])
+
+
+    @inlineCallbacks
+    def test_page_without_length(self):
+        """
+        A page sent in chunks, without a Content-Length, names its thread
+        like any other.
+        """
+        response = yield self.post_untitled("/chunked")
+        self.assertEqual(response.code, 201, response)
+        self.assertEqual(self.titles(), [("/chunked", "Sent in chunks")])
+
+    @inlineCallbacks
+    def test_oversized_page_without_length(self):
+        """
+        A page sent without a length is read only up to the size limit:
+        past it, the page counts as not accessible and nothing is stored.
+        """
+        response = yield self.post_untitled("/endless")
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"is not accessible", response.body)
+        self.assertEqual(self.stored("SELECT count(*) FROM comments"), [(0,)])
+        # The fetcher hung up rather than read the rest.
+        yield self.endless.hung_up()
+
+
+class _ChunkedPage(Resource):
+    """
+    A small page sent in chunks, without a length, as many servers send
+    pages they compress or build on the fly.
+    """
+
+    isLeaf = True
+
+    def render_GET(self, request):
+        request.write(b"<!doctype html><h1>Streamed</h1>")
+        request.write(b'<div id="isso-thread" data-title="Sent in chunks"></div>')
+        request.finish()
+        return NOT_DONE_YET
+
+
+class _EndlessPage(Resource):
+    """
+    A page streamed in chunks, far past the title fetcher's limit, with a
+    comment section at the very end.
+    """
+
+    isLeaf = True
+
+    def render_GET(self, request):
+        self.transport = request.transport
+        filler = b"<p>" + b"x" * 65536 + b"</p>"
+
+        def more(left: int) -> None:
+            if self.transport.disconnected:
+                return
+            if not left:
+                request.write(b'<div id="isso-thread" data-title="Too far"></div>')
+                request.finish()
+                return
+            request.write(filler)
+            reactor.callLater(0.001, more, left - 1)
+
+        more(64)
+        return NOT_DONE_YET
+
+    @inlineCallbacks
+    def hung_up(self):
+        """
+        Wait until the reader's connection is closed.
+        """
+        for _ in range(500):
+            if self.transport.disconnected:
+                return
+            yield deferLater(reactor, 0.01)
+        raise AssertionError("the reader never hung up")
 
 
 class WebsiteDownTests(WebsiteTestCase):
