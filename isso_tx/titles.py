@@ -9,10 +9,9 @@ also rename the thread with C{data-isso-id}.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
-
-from typing import Any
 
 import html5lib
 from twisted.internet.defer import CancelledError, Deferred
