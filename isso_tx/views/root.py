@@ -25,10 +25,10 @@ MAIL_LINK_ACTIONS = (b"activate", b"edit", b"delete", b"unsubscribe")
 
 class SiteResource(Resource):
     """
-    Adds the CORS headers to every response of a site, answers preflight
-    requests itself, and hands the request to the right part of the site:
-    the thread reader for C{GET /}, the client's files, or the Klein app for
-    everything else.
+    Hands each request of a site to the right part: the admin panel and
+    the pages behind mailed links (both without CORS headers), or, with the
+    CORS headers and preflight requests answered here, the thread reader
+    for C{GET /}, the client's files, or the comments API.
     """
 
     isLeaf = True
@@ -38,8 +38,8 @@ class SiteResource(Resource):
         site: CommentSite,
         api: IResource,
         static: IResource,
-        admin: IResource | None = None,
-        mail_links: IResource | None = None,
+        admin: IResource,
+        mail_links: IResource,
     ) -> None:
         super().__init__()
         self._site = site
@@ -54,15 +54,10 @@ class SiteResource(Resource):
         path = request.postpath
         # The admin panel is for the owner's browser only: no CORS headers,
         # so that no website's script may read its pages.
-        if self._admin is not None and path and path[0] in ADMIN_PREFIXES:
+        if path and path[0] in ADMIN_PREFIXES:
             return self._admin.render(request)
         # So are the pages behind the links in mails.
-        if (
-            self._mail_links is not None
-            and len(path) >= 4
-            and path[0] == b"id"
-            and path[2] in MAIL_LINK_ACTIONS
-        ):
+        if len(path) >= 4 and path[0] == b"id" and path[2] in MAIL_LINK_ACTIONS:
             return self._mail_links.render(request)
         request.setHeader(
             b"access-control-allow-origin",
@@ -76,7 +71,6 @@ class SiteResource(Resource):
         if request.method == b"OPTIONS":
             request.setHeader(b"content-type", b"text/plain")
             return b""
-        path = request.postpath
         if path in ([], [b""]) and request.method in (b"GET", b"HEAD"):
             return self._thread.render(request)
         if path and path[0] in STATIC_PREFIXES and request.method in (b"GET", b"HEAD"):
