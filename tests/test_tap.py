@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -157,6 +158,43 @@ class ServingTests(DaemonMixin, SynchronousTestCase):
         self.assertIn(os.path.join(self.directory, "comments.db"), log)
         self.assertIn(HOST, log)
         self.assertRegex(log, r'"GET /info HTTP/1.1" 200')
+
+    def test_moderation_and_refusals_logged(self) -> None:
+        """
+        The log says which comment waits for moderation and why a comment
+        was refused.
+        """
+        port = free_port()
+        path = self.site_config(
+            extra=f"[server]\nlisten = http://127.0.0.1:{port}\n"
+            "[moderation]\nenabled = true\n[guard]\nratelimit = 1\n"
+        )
+        process = self.start("--config", path)
+        base = f"http://127.0.0.1:{port}"
+        self.wait_for(f"{base}/info", process)
+        codes = []
+        for text in ("The first comment", "The second comment"):
+            request = urllib.request.Request(
+                f"{base}/new?uri=/logged/",
+                data=json.dumps({"text": text, "title": "Logged"}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request) as response:
+                    codes.append(response.status)
+            except urllib.error.HTTPError as e:
+                codes.append(e.code)
+        self.assertEqual(codes, [202, 403])
+        deadline = time.monotonic() + 10
+        while "ratelimit exceeded" not in self.daemon_log():
+            self.assertLess(time.monotonic(), deadline, self.daemon_log())
+            time.sleep(0.1)
+        log = self.daemon_log()
+        self.assertIn("Comment 1 on /logged/ awaits moderation", log)
+        self.assertIn(
+            "Refused a comment on /logged/ from 127.0.0.0: "
+            "127.0.0.0: ratelimit exceeded (1)", log
+        )
 
     def test_settings_from_environment(self) -> None:
         port = free_port()
