@@ -8,7 +8,10 @@ import sqlite3
 
 from twisted.internet.defer import inlineCallbacks
 
-from .support import SiteTestCase
+from isso_tx.config import load_site_config
+from isso_tx.db import prepare_database
+
+from .support import SiteTestCase, write_config
 
 
 class CreateTests(SiteTestCase):
@@ -425,3 +428,55 @@ class VoteTests(SiteTestCase):
         response = yield self.client.get("/id/7/like")
         self.assertEqual(response.code, 405)
         self.assertEqual(response.header("allow"), "POST")
+
+
+class IssoCookieTests(SiteTestCase):
+    """
+    A reader who wrote a comment under Isso keeps their edit cookie when the
+    site switches to isso-tx on the same database.
+    """
+
+    # The cookie below was issued in November 2023; its window is long.
+    config = "[guard]\nenabled = false\n[general]\nmax-age = 1000w\n"
+    # api.md's test vector: Isso's cookie for comment 1 with the text
+    # "Hello", under this session key.
+    session_key = "0123456789abcdef0123456789abcdef0123456789abcdef"
+    isso_cookie = (
+        "WzEsImY3ZmY5ZThiN2JiMmUwOWI3MDkzNWE1ZDc4NWUwY2M1ZDlkMGFiZjAiXQ."
+        "ZVPxAA.qbN4AYJS6Z_FCflziQs_uvHfR14"
+    )
+
+    def setUp(self):
+        directory = self.mktemp()
+        self.config_path = write_config(directory, self.config)
+        config = load_site_config(self.config_path)
+        # The database as Isso left it: its key, a thread and the comment.
+        prepare_database(config.general.dbpath)
+        with sqlite3.connect(config.general.dbpath) as db:
+            db.execute(
+                "UPDATE preferences SET value = ? WHERE key = 'session-key'",
+                (self.session_key,),
+            )
+            db.execute("INSERT INTO threads (id, uri, title) VALUES (1, '/path/', 'A')")
+            db.execute(
+                "INSERT INTO comments (id, tid, created, mode, remote_addr, text, "
+                "voters) VALUES (1, 1, 1700000000, 1, '192.0.2.0', 'Hello', x'')"
+            )
+        return self.start_site(config)
+
+    @inlineCallbacks
+    def test_isso_cookie_edits_and_deletes(self):
+        headers = {"Cookie": f"1={self.isso_cookie}"}
+        response = yield self.client.get("/id/1?plain=1", headers=headers)
+        self.assertEqual(response.code, 200, response)
+        self.assertEqual(response.json()["text"], "Hello")
+        response = yield self.client.put(
+            "/id/1", {"text": "Hello again"}, headers=headers
+        )
+        self.assertEqual(response.code, 200, response)
+        self.assertEqual(response.json()["text"], "<p>Hello again</p>")
+        # The new cookie replaces Isso's, which no longer matches the text.
+        response = yield self.client.delete("/id/1", headers=headers)
+        self.assertEqual(response.code, 403)
+        response = yield self.client.delete("/id/1")
+        self.assertEqual(response.code, 200, response)
