@@ -1,8 +1,9 @@
 """
-The queries behind the admin panel.
+The queries behind the admin panel's list of comments.
 
 Like those of L{isso_tx.store}, every public function here is an adbapi
-interaction: one transaction, no network, nothing slow.
+interaction: one transaction, no network, nothing slow.  What the panel
+changes goes through L{isso_tx.moderation}, as the links of mails do.
 """
 
 from __future__ import annotations
@@ -13,17 +14,7 @@ from typing import Any
 
 from twisted.enterprise.adbapi import Transaction
 
-from .store import (
-    DELETED,
-    PENDING,
-    PUBLISHED,
-    Rendering,
-    activate_interaction,
-    delete_comment_interaction,
-    rendering_source,
-)
-
-MODES = (PENDING, PUBLISHED, DELETED)
+from .store import PENDING, rendering_source
 
 
 @dataclass(frozen=True)
@@ -119,90 +110,3 @@ def admin_page_interaction(
             comment["html"] = None
         page.comments.append(comment)
     return page
-
-
-def _uri_of(txn: Transaction, comment_id: int) -> str | None:
-    txn.execute(
-        "SELECT t.uri FROM comments c LEFT JOIN threads t ON t.id = c.tid "
-        "WHERE c.id = ?",
-        (comment_id,),
-    )
-    row = txn.fetchone()
-    return row[0] if row is not None else None
-
-
-@dataclass(frozen=True)
-class Activated:
-    thread: dict[str, Any]
-    # The row as it was before activation.
-    comment: dict[str, Any]
-
-
-def activate_many_interaction(
-    txn: Transaction, comment_ids: list[int]
-) -> list[Activated]:
-    """
-    Publish the pending comments among C{comment_ids}; return those that
-    changed.  Others (gone, already published, deleted) are left alone.
-    """
-    done = []
-    for comment_id in comment_ids:
-        found = activate_interaction(txn, comment_id)
-        if found is not None and found[1]["mode"] == PENDING:
-            done.append(Activated(*found))
-    return done
-
-
-def delete_many_interaction(
-    txn: Transaction, comment_ids: list[int], placeholder: Rendering
-) -> list[tuple[int, str]]:
-    """
-    Delete the comments among C{comment_ids} that are not deleted yet (one
-    with replies stays as a placeholder, as for a reader's delete); return
-    the (id, thread uri) of each.
-    """
-    done = []
-    for comment_id in comment_ids:
-        txn.execute("SELECT mode FROM comments WHERE id = ?", (comment_id,))
-        row = txn.fetchone()
-        if row is None or row[0] == DELETED:
-            continue
-        uri = _uri_of(txn, comment_id) or ""
-        delete_comment_interaction(txn, comment_id, placeholder)
-        done.append((comment_id, uri))
-    return done
-
-
-def edit_interaction(
-    txn: Transaction,
-    comment_id: int,
-    changes: dict[str, Any],
-    rendering: Rendering,
-) -> dict[str, Any] | None:
-    """
-    Change a comment that is not deleted; return the new row (with its
-    thread's C{uri} and its C{html}), or None if there is no such comment.
-    """
-    txn.execute("SELECT mode FROM comments WHERE id = ?", (comment_id,))
-    row = txn.fetchone()
-    if row is None or row[0] == DELETED:
-        return None
-    assignments = ", ".join(f"{column} = ?" for column in changes)
-    txn.execute(
-        f"UPDATE comments SET {assignments} WHERE id = ?",
-        (*changes.values(), comment_id),
-    )
-    txn.execute(
-        "INSERT OR REPLACE INTO isso_tx_rendered (id, source, html) "
-        "VALUES (?, ?, ?)",
-        (comment_id, rendering.source, rendering.html),
-    )
-    txn.execute(
-        "SELECT c.id, c.parent, c.created, c.modified, c.mode, c.text, c.author, "
-        "c.website, c.likes, c.dislikes, c.notification, t.uri AS uri "
-        "FROM comments c LEFT JOIN threads t ON t.id = c.tid WHERE c.id = ?",
-        (comment_id,),
-    )
-    updated = dict(txn.fetchone())
-    updated["html"] = rendering.html
-    return updated

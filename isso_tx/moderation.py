@@ -1,38 +1,47 @@
 """
-What a moderator does to one comment: publish, edit, delete.
+What the site owner does to comments: publish, edit, delete.
 
-Each action updates the database, drops the cached pages of the thread,
-and tells the notifiers, whichever door it came through (a signed link from
-a mail, or the admin panel).  An action on a comment that is gone, or that
-is already in the wanted state, changes nothing and says so.
+This is the one place for it, whichever door the owner came through (a
+signed link from a mail, or the admin panel): each action updates the
+database in one transaction, drops the cached pages of the thread, logs,
+and tells the notifiers.  An action on a comment that is gone, or that is
+already in the wanted state, changes nothing and says so.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from twisted.application.internet import TimerService
+from twisted.enterprise.adbapi import Transaction
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from .notify import CommentEvent
 from .store import (
     DELETED,
+    PENDING,
     PUBLISHED,
+    Rendering,
     activate_interaction,
     comment_interaction,
     delete_comment_interaction,
     purge_interaction,
     update_comment_interaction,
 )
+from .validation import InvalidComment, check_fields, edit_fields, escape_text
 from .views.shapes import public_comment
 
 if TYPE_CHECKING:
     from .site import CommentSite
 
 log = Logger()
+
+# The fields of a comment the owner may change.
+EDITABLE = ("text", "author", "email", "website")
 
 
 class Outcome(enum.Enum):
@@ -49,8 +58,102 @@ class Outcome(enum.Enum):
 @dataclass(frozen=True)
 class Result:
     outcome: Outcome
-    # The comment after the action (None when it is gone).
+    # The comment, with its thread's uri, after the action; for a deletion,
+    # as it was before.  None when it is gone.
     comment: dict[str, Any] | None = None
+
+
+def owner_changes(body: Any) -> dict[str, Any]:
+    """
+    Check an owner's edit (a JSON body, or a form's fields) and return the
+    columns to set.  Unlike an author's own edit, the owner may correct the
+    e-mail address too.
+
+    @raise InvalidComment: the edit breaks a rule for comments.
+    """
+    if not isinstance(body, dict):
+        raise InvalidComment("the request body must be a JSON object")
+    check_fields({key: body.get(key) for key in EDITABLE})
+    changes = edit_fields(body)
+    if "email" in body:
+        changes["email"] = escape_text(body["email"])
+    return changes
+
+
+def typed_changes(fields: Mapping[str, str]) -> dict[str, Any]:
+    """
+    Check an edit typed into a form and return the columns to set: line
+    breaks become LF (browsers send CRLF), the text is kept as typed, other
+    fields are trimmed, and a blank one is cleared.
+
+    @raise InvalidComment: the edit breaks a rule for comments.
+    """
+    body: dict[str, Any] = {}
+    for name in EDITABLE:
+        value = fields.get(name, "").replace("\r\n", "\n")
+        body[name] = value if name == "text" else value.strip() or None
+    return owner_changes(body)
+
+
+# The interactions: each checks and acts in one transaction, so that no
+# other request changes the comment in between.
+
+
+def activate_many_interaction(
+    txn: Transaction, comment_ids: Iterable[int]
+) -> list[tuple[dict[str, Any], dict[str, Any]] | None]:
+    """
+    Publish the pending comments among C{comment_ids}; return, for each id,
+    the thread and the comment as it was before (None if it is gone).
+    """
+    return [activate_interaction(txn, comment_id) for comment_id in comment_ids]
+
+
+def delete_many_interaction(
+    txn: Transaction,
+    comment_ids: Iterable[int],
+    placeholder: Rendering,
+    fingerprint: str,
+) -> list[Result]:
+    """
+    Delete the comments among C{comment_ids} that are not deleted yet; one
+    with replies stays as a placeholder, as for a reader's delete.
+    """
+    results = []
+    for comment_id in comment_ids:
+        row = comment_interaction(txn, comment_id, fingerprint)
+        if row is None:
+            results.append(Result(Outcome.GONE))
+        elif row["mode"] == DELETED:
+            results.append(Result(Outcome.ALREADY, row))
+        else:
+            delete_comment_interaction(txn, comment_id, placeholder)
+            results.append(Result(Outcome.DONE, row))
+    return results
+
+
+def edit_interaction(
+    txn: Transaction,
+    comment_id: int,
+    changes: dict[str, Any],
+    rendering: Rendering | None,
+    fingerprint: str,
+) -> Result:
+    """
+    Change a comment that is not deleted.
+    """
+    row = comment_interaction(txn, comment_id, fingerprint)
+    if row is None:
+        return Result(Outcome.GONE)
+    if row["mode"] == DELETED:
+        return Result(Outcome.DELETED, row)
+    return Result(
+        Outcome.DONE,
+        update_comment_interaction(txn, comment_id, changes, rendering),
+    )
+
+
+# The actions
 
 
 async def find_comment(site: CommentSite, comment_id: int) -> dict[str, Any] | None:
@@ -62,74 +165,105 @@ async def find_comment(site: CommentSite, comment_id: int) -> dict[str, Any] | N
     )
 
 
+async def activate_comments(
+    site: CommentSite, comment_ids: list[int], *, origin: str, endpoint: str
+) -> list[Result]:
+    """
+    Publish comments waiting for moderation; return a result for each id.
+
+    @param origin: the website the comments' links point to.
+    @param endpoint: where this server is reached, for links in mails.
+    """
+    found = await site.database.run(activate_many_interaction, comment_ids)
+    results = []
+    events = []
+    for item in found:
+        if item is None:
+            results.append(Result(Outcome.GONE))
+            continue
+        thread, before = item
+        comment = {**before, "uri": thread["uri"]}
+        if before["mode"] != PENDING:
+            published = before["mode"] == PUBLISHED
+            outcome = Outcome.ALREADY if published else Outcome.DELETED
+            results.append(Result(outcome, comment))
+            continue
+        comment["mode"] = PUBLISHED
+        results.append(Result(Outcome.DONE, comment))
+        events.append(CommentEvent(thread, comment, origin, endpoint))
+    if events:
+        site.threads.invalidate(*{event.thread["uri"] for event in events})
+    for event in events:
+        log.info(
+            "Comment {id} on {uri} published",
+            id=event.comment["id"],
+            uri=event.thread["uri"],
+        )
+        site.notifiers.comment_activated(event)
+    return results
+
+
 async def activate_comment(
     site: CommentSite, comment_id: int, *, origin: str, endpoint: str
 ) -> Result:
     """
-    Publish a comment waiting for moderation.
-
-    @param origin: the website the comment's links point to.
-    @param endpoint: where this server is reached, for links in mails.
+    Publish a comment waiting for moderation (see L{activate_comments}).
     """
-    found = await site.database.run(activate_interaction, comment_id)
-    if found is None:
-        return Result(Outcome.GONE)
-    thread, before = found
-    comment = {**before, "uri": thread["uri"]}
-    if before["mode"] == PUBLISHED:
-        return Result(Outcome.ALREADY, comment)
-    if before["mode"] == DELETED:
-        return Result(Outcome.DELETED, comment)
-    comment["mode"] = PUBLISHED
-    site.threads.invalidate(thread["uri"])
-    log.info("Comment {id} on {uri} published", id=comment_id, uri=thread["uri"])
-    site.notifiers.comment_activated(CommentEvent(thread, comment, origin, endpoint))
-    return Result(Outcome.DONE, comment)
+    [result] = await activate_comments(
+        site, [comment_id], origin=origin, endpoint=endpoint
+    )
+    return result
+
+
+async def delete_comments(site: CommentSite, comment_ids: list[int]) -> list[Result]:
+    """
+    Delete comments; one with replies stays as a placeholder.  Return a
+    result for each id.
+    """
+    results = await site.database.run(
+        delete_many_interaction,
+        comment_ids,
+        site.renderer.placeholder,
+        site.renderer.fingerprint,
+    )
+    deleted = [r.comment for r in results if r.outcome is Outcome.DONE]
+    if deleted:
+        site.threads.invalidate(*{row["uri"] for row in deleted})
+    for row in deleted:
+        log.info("Comment {id} on {uri} deleted", id=row["id"], uri=row["uri"])
+        site.notifiers.comment_deleted(row["id"])
+    return results
 
 
 async def delete_comment(site: CommentSite, comment_id: int) -> Result:
     """
-    Delete a comment; one with replies stays as a placeholder.
+    Delete a comment (see L{delete_comments}).
     """
-    row = await find_comment(site, comment_id)
-    if row is None:
-        return Result(Outcome.GONE)
-    if row["mode"] == DELETED:
-        return Result(Outcome.ALREADY, row)
-    placeholder = await site.database.run(
-        delete_comment_interaction, comment_id, site.renderer.placeholder
-    )
-    site.threads.invalidate(row["uri"])
-    log.info("Comment {id} on {uri} deleted", id=comment_id, uri=row["uri"])
-    site.notifiers.comment_deleted(comment_id)
-    return Result(Outcome.DONE, placeholder)
+    [result] = await delete_comments(site, [comment_id])
+    return result
 
 
 async def edit_comment(
     site: CommentSite, comment_id: int, changes: dict[str, Any]
 ) -> Result:
     """
-    Change a comment's columns (C{text}, C{author}, C{email}, C{website},
-    already checked and escaped) and render the new text.  The comment is
-    not marked as modified: the moderator's edit is not the author's.
+    Change a comment's columns (from L{owner_changes} or L{typed_changes})
+    and render the new text.  Only the columns given change: the comment is
+    not marked as modified unless C{changes} sets C{modified}.
     """
-    row = await find_comment(site, comment_id)
-    if row is None:
-        return Result(Outcome.GONE)
-    if row["mode"] == DELETED:
-        return Result(Outcome.DELETED, row)
     rendering = (
         await site.renderer.render(changes["text"]) if "text" in changes else None
     )
-    updated = await site.database.run(
-        update_comment_interaction, comment_id, changes, rendering
+    result = await site.database.run(
+        edit_interaction, comment_id, changes, rendering, site.renderer.fingerprint
     )
-    if updated is None:
-        return Result(Outcome.GONE)
-    site.threads.invalidate(row["uri"])
-    log.info("Comment {id} on {uri} edited", id=comment_id, uri=row["uri"])
-    site.notifiers.comment_edited(comment_id, public_comment(updated))
-    return Result(Outcome.DONE, updated)
+    if result.outcome is Outcome.DONE:
+        updated = result.comment
+        assert updated is not None
+        site.threads.invalidate(updated["uri"])
+        log.info("Comment {id} on {uri} edited", id=comment_id, uri=updated["uri"])
+        site.notifiers.comment_edited(comment_id, public_comment(updated))
+    return result
 
 
 # Purging runs at least this often, so that a comment goes soon after it

@@ -33,7 +33,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import formatdate
 from hmac import compare_digest
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -42,13 +41,11 @@ from klein import Klein
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.python.filepath import FilePath
 from twisted.web.iweb import IRequest, ITemplateLoader
 from twisted.web.template import (
     Element,
     Tag,
     TagLoader,
-    XMLFile,
     flattenString,
     renderer,
     tags,
@@ -56,20 +53,20 @@ from twisted.web.template import (
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
-from ..admin_store import (
-    AdminPage,
-    AdminQuery,
-    activate_many_interaction,
-    admin_page_interaction,
-    delete_many_interaction,
-    edit_interaction,
+from ..admin_store import AdminPage, AdminQuery, admin_page_interaction
+from ..moderation import (
+    EDITABLE,
+    Outcome,
+    Result,
+    activate_comments,
+    delete_comments,
+    edit_comment,
+    typed_changes,
 )
-from ..notify import CommentEvent
 from ..signing import InvalidToken
 from ..store import DELETED, PENDING, PUBLISHED
-from ..validation import InvalidComment, check_fields, escape_text, normalise_website
-from .http import HTML_TYPE
-from .shapes import public_comment
+from ..validation import InvalidComment
+from .pages import content_security_policy, owner_page, template
 
 if TYPE_CHECKING:
     from ..site import CommentSite
@@ -94,22 +91,10 @@ _DONE = {
     "edit": "saved",
 }
 
-SECURITY_HEADERS = {
-    b"cache-control": b"no-store",
-    b"content-security-policy": (
-        b"default-src 'none'; style-src 'self'; script-src 'self'; "
-        b"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
-        b"base-uri 'none'"
-    ),
-    b"x-frame-options": b"DENY",
-    b"x-content-type-options": b"nosniff",
-    b"referrer-policy": b"no-referrer",
-}
-
-
-def _template(name: str) -> XMLFile:
-    folder = resources.files("isso_tx").joinpath("templates")
-    return XMLFile(FilePath(str(folder.joinpath(name))))
+# The panel's stylesheet and script are served by this server.
+POLICY = content_security_policy(
+    "style-src 'self'", "script-src 'self'", "img-src 'self' data:"
+)
 
 
 def password_matches(given: str, expected: str) -> bool:
@@ -298,26 +283,25 @@ class _Page(Element):
     A page of the panel: its slots are filled at the root.
     """
 
-    def __init__(self, loader: ITemplateLoader, slots: dict[str, Any]) -> None:
-        super().__init__(loader)
+    def __init__(self, slots: dict[str, Any]) -> None:
+        super().__init__()
         self._slots = slots
 
     @renderer
     def page(self, request: IRequest, tag: Tag) -> Tag:
         return tag.fillSlots(**self._slots)
 
-
-class LoginPage(_Page):
-    loader = _template("admin-login.xml")
-
-    def __init__(self, slots: dict[str, Any], notice: str, form: bool) -> None:
-        super().__init__(self.loader, dict(slots, notice=notice))
-        self._notice = notice
-        self._show_form = form
-
     @renderer
     def notice(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._notice else ""
+        return tag if self._slots.get("notice") else ""
+
+
+class LoginPage(_Page):
+    loader = template("admin-login.xml")
+
+    def __init__(self, slots: dict[str, Any], notice: str, form: bool) -> None:
+        super().__init__(dict(slots, notice=notice))
+        self._show_form = form
 
     @renderer
     def form(self, request: IRequest, tag: Tag) -> Tag | str:
@@ -325,14 +309,14 @@ class LoginPage(_Page):
 
 
 class MessagePage(_Page):
-    loader = _template("admin-message.xml")
+    loader = template("admin-message.xml")
 
     def __init__(
         self, slots: dict[str, Any], link: tuple[str, str] | None = None
     ) -> None:
         if link is not None:
             slots = dict(slots, href=link[0], label=link[1])
-        super().__init__(self.loader, slots)
+        super().__init__(slots)
         self._link = link
 
     @renderer
@@ -375,7 +359,10 @@ class CommentItem(Element):
         )
 
     @renderer
-    def select(self, request: IRequest, tag: Tag) -> Tag | str:
+    def unless_deleted(self, request: IRequest, tag: Tag) -> Tag | str:
+        """
+        Selecting, deleting and editing are for comments not deleted yet.
+        """
         return tag if self._row["mode"] != DELETED else ""
 
     @renderer
@@ -407,17 +394,10 @@ class CommentItem(Element):
     def activate(self, request: IRequest, tag: Tag) -> Tag | str:
         return tag if self._row["mode"] == PENDING else ""
 
-    @renderer
-    def delete(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._row["mode"] != DELETED else ""
-
-    @renderer
-    def edit(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._row["mode"] != DELETED else ""
 
 
 class PanelPage(_Page):
-    loader = _template("admin-panel.xml")
+    loader = template("admin-panel.xml")
 
     def __init__(
         self,
@@ -427,10 +407,9 @@ class PanelPage(_Page):
         notice: str,
         origin: str,
     ) -> None:
-        super().__init__(self.loader, dict(slots, notice=notice))
+        super().__init__(dict(slots, notice=notice))
         self._query = query
         self._listing = listing
-        self._notice = notice
         self._origin = origin
         self._admin = slots["base"] + "/admin/"
 
@@ -461,10 +440,6 @@ class PanelPage(_Page):
         if not (self._query.uri or self._query.search):
             return ""
         return tag(href=self._href(uri="", q="", page=1))
-
-    @renderer
-    def notice(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._notice else ""
 
     @renderer
     def bulk(self, request: IRequest, tag: Tag) -> Tag | str:
@@ -551,10 +526,7 @@ class AdminPanel:
     async def _render(
         self, request: IRequest, element: Element, code: int = 200
     ) -> bytes:
-        request.setResponseCode(code)
-        request.setHeader(b"content-type", HTML_TYPE)
-        for name, value in SECURITY_HEADERS.items():
-            request.setHeader(name, value)
+        owner_page(request, code, POLICY)
         body: bytes = await flattenString(request, element)
         return b"<!DOCTYPE html>\n" + body
 
@@ -822,13 +794,16 @@ class AdminPanel:
             if value.isdigit() and len(value) <= 18:
                 ids.append(int(value))
         action = (form.get("action") or [""])[0]
+        site = self._site
         if action == "activate":
-            count = await self._activate(request, ids)
+            results = await activate_comments(
+                site, ids, origin=site.origins.default, endpoint=site.endpoint(request)
+            )
         elif action == "delete":
-            count = await self._delete(ids)
+            results = await delete_comments(site, ids)
         elif action == "edit" and len(ids) == 1:
             try:
-                count = await self._edit(ids[0], form)
+                results = [await self._edit(ids[0], form)]
             except InvalidComment as e:
                 return await self._message(
                     request,
@@ -842,65 +817,16 @@ class AdminPanel:
                 request, 400, "Unknown action", "Nothing was changed.",
                 ("/admin/?" + back, "Back to the comments"),
             )
+        count = sum(result.outcome is Outcome.DONE for result in results)
         done = urlencode({"done": action, "n": count})
         return self._redirect(request, "/admin/?" + (f"{back}&" if back else "") + done)
 
-    async def _activate(self, request: IRequest, ids: list[int]) -> int:
-        site = self._site
-        activated = await site.database.run(activate_many_interaction, ids)
-        origin = site.origins.default
-        endpoint = site.endpoint(request)
-        site.threads.invalidate(*{a.thread["uri"] for a in activated})
-        for item in activated:
-            self.log.info(
-                "Comment {id} approved in the admin panel", id=item.comment["id"]
-            )
-            site.notifiers.comment_activated(
-                CommentEvent(item.thread, item.comment, origin, endpoint)
-            )
-        return len(activated)
-
-    async def _delete(self, ids: list[int]) -> int:
-        site = self._site
-        deleted = await site.database.run(
-            delete_many_interaction, ids, site.renderer.placeholder
-        )
-        site.threads.invalidate(*{uri for _, uri in deleted})
-        for comment_id, _ in deleted:
-            self.log.info("Comment {id} deleted in the admin panel", id=comment_id)
-            site.notifiers.comment_deleted(comment_id)
-        return len(deleted)
-
-    async def _edit(self, comment_id: int, form: dict[str, list[str]]) -> int:
+    async def _edit(self, comment_id: int, form: dict[str, list[str]]) -> Result:
         """
-        Save an edit; return 1, or 0 if the comment is gone or deleted.
+        Save an edit from the panel, marked as a modification.
 
         @raise InvalidComment: the new values break a rule.
         """
-        site = self._site
-        fields = {
-            key: (form.get(key) or [""])[0].replace("\r\n", "\n")
-            for key in ("text", "author", "email", "website")
-        }
-        values = {
-            key: (value.strip() or None) if key != "text" else value
-            for key, value in fields.items()
-        }
-        check_fields(values)
-        changes = {
-            "text": values["text"],
-            "author": escape_text(values["author"]),
-            "email": escape_text(values["email"]),
-            "website": normalise_website(values["website"]),
-            "modified": site.clock.seconds(),
-        }
-        rendering = await site.renderer.render(values["text"])
-        updated = await site.database.run(
-            edit_interaction, comment_id, changes, rendering
-        )
-        if updated is None:
-            return 0
-        site.threads.invalidate(updated["uri"])
-        self.log.info("Comment {id} edited in the admin panel", id=comment_id)
-        site.notifiers.comment_edited(comment_id, public_comment(updated))
-        return 1
+        changes = typed_changes({key: (form.get(key) or [""])[0] for key in EDITABLE})
+        changes["modified"] = self._site.clock.seconds()
+        return await edit_comment(self._site, comment_id, changes)

@@ -16,36 +16,32 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from klein import Klein
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.python.filepath import FilePath
 from twisted.web.iweb import IRequest
-from twisted.web.template import Element, Tag, XMLFile, renderer
+from twisted.web.template import Element, Tag, renderer
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
 from ..moderation import (
+    EDITABLE,
     Outcome,
+    Result,
     activate_comment,
     delete_comment,
     edit_comment,
     find_comment,
+    owner_changes,
+    typed_changes,
 )
 from ..signing import InvalidToken
-from ..store import DELETED, PENDING, unsubscribe_interaction
-from ..validation import InvalidComment, check_fields, edit_fields, escape_text
-from .http import (
-    HTML_TYPE,
-    TEXT_TYPE,
-    comment_routes,
-    error_body,
-    json_body,
-    read_json,
-)
+from ..store import DELETED, PENDING, PUBLISHED, unsubscribe_interaction
+from ..validation import InvalidComment
+from .http import TEXT_TYPE, comment_routes, error_body, json_body, read_json
+from .pages import content_security_policy, owner_page, template
 from .shapes import public_comment
 
 if TYPE_CHECKING:
@@ -55,29 +51,12 @@ if TYPE_CHECKING:
 ACTIONS = (b"activate", b"edit", b"delete")
 UNSUBSCRIBE = b"unsubscribe"
 
-# The page carries a key that authorises changes: keep it out of Referer
-# headers, caches, frames and search engines.
-PAGE_HEADERS = {
-    b"content-type": HTML_TYPE,
-    b"cache-control": b"no-store",
-    b"referrer-policy": b"no-referrer",
-    b"x-frame-options": b"DENY",
-    b"x-content-type-options": b"nosniff",
-    b"content-security-policy": (
-        b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        b"frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
+# The page styles itself (one inline stylesheet) and loads nothing.
+POLICY = content_security_policy("style-src 'unsafe-inline'")
 
 FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 
-
-def _template(name: str) -> XMLFile:
-    folder = resources.files("isso_tx") / "templates"
-    return XMLFile(FilePath(str(folder / name)))
-
-
-STATES = {1: "published", 2: "waiting for approval", 4: "deleted"}
+STATES = {PUBLISHED: "published", PENDING: "waiting for approval", DELETED: "deleted"}
 
 
 @dataclass
@@ -99,7 +78,7 @@ class Page:
 
 
 class ModerationElement(Element):
-    loader = _template("moderation.xml")
+    loader = template("moderation.xml")
 
     def __init__(self, page: Page) -> None:
         super().__init__()
@@ -164,6 +143,15 @@ class ModerationElement(Element):
         return tag.fillSlots(href=self._page.link)
 
 
+DELETED_PAGE = Page(
+    "Already deleted",
+    [
+        "This comment was deleted. Only a placeholder is left, so that its "
+        "replies stay readable; there is nothing left to do."
+    ],
+)
+
+
 class PageError(Exception):
     """
     The request ends with an explanatory page and this status.
@@ -184,12 +172,9 @@ def _form_post(request: IRequest) -> bool:
     return content_type.startswith(FORM_TYPES)
 
 
-def _form_value(request: IRequest, name: str) -> str | None:
+def _form_value(request: IRequest, name: str) -> str:
     values = request.args.get(name.encode())
-    if not values:
-        return None
-    # Browsers send a textarea's line breaks as CRLF; comments keep LF.
-    return values[0].decode("utf-8", "replace").replace("\r\n", "\n")
+    return values[0].decode("utf-8", "replace") if values else ""
 
 
 def _edit_values(row: dict[str, Any]) -> dict[str, str]:
@@ -203,22 +188,6 @@ def _edit_values(row: dict[str, Any]) -> dict[str, str]:
         "email": html.unescape(row["email"] or ""),
         "website": html.unescape(row["website"] or ""),
     }
-
-
-def _changes(body: Any) -> dict[str, Any]:
-    """
-    Check an edit and return the columns to set.  Unlike an author's own
-    edit, the moderator may correct the e-mail address too.
-
-    @raise InvalidComment: the edit breaks a rule for comments.
-    """
-    if not isinstance(body, dict):
-        raise InvalidComment("the request body must be a JSON object")
-    check_fields({key: body.get(key) for key in ("text", "author", "email", "website")})
-    changes = edit_fields(body)
-    if "email" in body:
-        changes["email"] = escape_text(body["email"])
-    return changes
 
 
 class ModerationPages:
@@ -235,9 +204,7 @@ class ModerationPages:
     # Pages and errors
 
     def _page(self, request: IRequest, code: int, page: Page) -> Element:
-        request.setResponseCode(code)
-        for name, value in PAGE_HEADERS.items():
-            request.setHeader(name, value)
+        owner_page(request, code, POLICY)
         return ModerationElement(page)
 
     @app.handle_errors(PageError)
@@ -262,7 +229,7 @@ class ModerationPages:
         )
 
     def _comment_link(self, request: IRequest, row: dict[str, Any]) -> str | None:
-        if row.get("mode") != 1 or not row.get("uri"):
+        if row.get("mode") != PUBLISHED or not row.get("uri"):
             return None
         origin = self._site.origins.resolve(request)
         return f"{origin}{row['uri']}#isso-{row['id']}"
@@ -325,7 +292,7 @@ class ModerationPages:
         if row is None:
             raise self._gone()
         if row["mode"] == DELETED:
-            return self._page(request, 200, self._deleted_page(row))
+            return self._page(request, 200, DELETED_PAGE)
         link = self._comment_link(request, row)
         if action == "activate":
             if row["mode"] != PENDING:
@@ -366,29 +333,22 @@ class ModerationPages:
             )
         return self._page(request, 200, page)
 
-    @staticmethod
-    def _deleted_page(row: dict[str, Any] | None) -> Page:
-        return Page(
-            "Already deleted",
-            [
-                "This comment was deleted. Only a placeholder is left, so that "
-                "its replies stay readable; there is nothing left to do."
-            ],
-        )
-
-    async def _activate(self, request: IRequest, comment_id: int) -> Element:
+    async def _activate_now(self, request: IRequest, comment_id: int) -> Result:
         site = self._site
-        result = await activate_comment(
+        return await activate_comment(
             site,
             comment_id,
             origin=site.origins.resolve(request),
             endpoint=site.endpoint(request),
         )
+
+    async def _activate(self, request: IRequest, comment_id: int) -> Element:
+        result = await self._activate_now(request, comment_id)
         row = result.comment
         if result.outcome is Outcome.GONE:
             raise self._gone()
         if result.outcome is Outcome.DELETED:
-            return self._page(request, 200, self._deleted_page(row))
+            return self._page(request, 200, DELETED_PAGE)
         assert row is not None
         title = "Published" if result.outcome is Outcome.DONE else "Already published"
         message = (
@@ -407,21 +367,15 @@ class ModerationPages:
         if result.outcome is Outcome.GONE:
             raise self._gone()
         if result.outcome is Outcome.ALREADY:
-            return self._page(request, 200, self._deleted_page(result.comment))
+            return self._page(request, 200, DELETED_PAGE)
         return self._page(
             request, 200, Page("Deleted", ["The comment was deleted."])
         )
 
     async def _edit(self, request: IRequest, comment_id: int) -> Element:
-        values = {
-            name: _form_value(request, name) or ""
-            for name in ("text", "author", "email", "website")
-        }
-        body: dict[str, Any] = {"text": values["text"]}
-        for name in ("author", "email", "website"):
-            body[name] = values[name].strip() or None
+        values = {name: _form_value(request, name) for name in EDITABLE}
         try:
-            changes = _changes(body)
+            changes = typed_changes(values)
         except InvalidComment as e:
             row = await find_comment(self._site, comment_id)
             if row is None:
@@ -440,7 +394,7 @@ class ModerationPages:
         if result.outcome is Outcome.GONE:
             raise self._gone()
         if result.outcome is Outcome.DELETED:
-            return self._page(request, 200, self._deleted_page(result.comment))
+            return self._page(request, 200, DELETED_PAGE)
         assert result.comment is not None
         return self._page(
             request,
@@ -468,12 +422,7 @@ class ModerationPages:
             return message.encode("utf-8")
 
         if action == "activate":
-            result = await activate_comment(
-                site,
-                comment_id,
-                origin=site.origins.resolve(request),
-                endpoint=site.endpoint(request),
-            )
+            result = await self._activate_now(request, comment_id)
             if result.outcome is Outcome.GONE:
                 return error_body(request, 404, "no such comment")
             if result.outcome is Outcome.ALREADY:
@@ -487,7 +436,7 @@ class ModerationPages:
                 return error_body(request, 404, "no such comment")
             return text("Comment has been deleted")
         try:
-            changes = _changes(read_json(request))
+            changes = owner_changes(read_json(request))
         except InvalidComment as e:
             return error_body(request, 400, str(e))
         result = await edit_comment(site, comment_id, changes)
