@@ -4,6 +4,7 @@ Feature tests: the admin panel (/login/, /logout/, /admin/) over HTTP.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from html import unescape
@@ -13,6 +14,8 @@ from urllib.parse import urlencode
 from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
 from twisted.internet.task import Clock
+from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from isso_tx.admin_store import like_pattern
@@ -638,6 +641,87 @@ class ActionTests(PanelTestCase):
         self.assertEqual(
             response.header("location"), "/admin/?mode=1&page=2&done=delete&n=1"
         )
+
+
+    @inlineCallbacks
+    def test_delete_with_replies(self):
+        """
+        Deleting a comment that has replies leaves a placeholder, so that the
+        replies stay on the thread; the panel lists it as deleted.
+        """
+        parent = yield self.published()
+        reply = yield self.published(parent=parent)
+        csrf = yield self.signed_in()
+        response = yield self.act(csrf, "delete", [parent])
+        self.assertIn("n=1", response.header("location"))
+        thread = yield self.client.get("/?uri=/page/")
+        [placeholder] = thread.json()["replies"]
+        self.assertEqual((placeholder["id"], placeholder["mode"]), (parent, 4))
+        self.assertEqual([r["id"] for r in placeholder["replies"]], [reply])
+        deleted = yield self.owner.get("/admin/?mode=4")
+        self.assertEqual(listed_ids(deleted.body), [parent])
+
+    @inlineCallbacks
+    def test_stale_forms(self):
+        """
+        A form from a page opened before the comment was deleted (another
+        tab, a mail link) changes nothing, and the panel says so.
+        """
+        parent = yield self.pending()
+        yield self.pending(parent=parent)
+        csrf = yield self.signed_in()
+        yield self.act(csrf, "delete", [parent])
+        for action, fields in (
+            ("activate", {}),
+            ("delete", {}),
+            ("edit", {"text": "Brought back to life"}),
+        ):
+            response = yield self.act(csrf, action, [parent], **fields)
+            self.assertEqual(
+                response.header("location"),
+                f"/admin/?mode=2&done={action}&n=0",
+                action,
+            )
+        page = yield self.owner.get("/admin/?done=edit&n=0")
+        self.assertIn(
+            b"Nothing changed: the comments were already handled.", page.body
+        )
+        deleted = yield self.owner.get("/admin/?mode=4")
+        self.assertNotIn(b"Brought back to life", deleted.body)
+
+
+class NotificationTests(PanelTestCase):
+    config = PanelTestCase.config + "[general]\nnotify = stdout\n"
+
+    @inlineCallbacks
+    def test_actions_are_told(self):
+        """
+        With notify = stdout, what the owner does in the panel is logged as
+        for a mail link: the published comment with its link on the page,
+        the edit with the new text, the deletion.
+        """
+        comment = yield self.pending()
+        csrf = yield self.signed_in()
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+
+        def told(fragment: str) -> list[Any]:
+            return [
+                e for e in events
+                if (e.get("log_format") or "").startswith(fragment)
+                and e.get("id") == comment
+            ]
+
+        yield self.act(csrf, "activate", [comment])
+        [activated] = told("Comment {id} activated")
+        self.assertEqual(activated["url"], f"http://example.org/page/#isso-{comment}")
+        self.assertEqual(len(told("Comment {id} on {uri} published")), 1)
+        yield self.act(csrf, "edit", [comment], text="Now *edited*")
+        [edited] = told("Comment {id} edited")
+        shown = json.loads(edited["comment"])
+        self.assertEqual(shown["mode"], 1)
+        self.assertEqual(shown["text"], "<p>Now <em>edited</em></p>")
+        yield self.act(csrf, "delete", [comment])
+        self.assertEqual(len(told("Comment {id} deleted")), 1)
 
 
 class UnitTests(SynchronousTestCase):

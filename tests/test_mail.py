@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
@@ -181,6 +181,33 @@ class ModeratedOwnerMailTests(MailSiteTestCase):
         self.assertIn(b"Published", response.body)
         thread = yield self.client.get("/?uri=/path/")
         self.assertEqual(thread.json()["total_replies"], 1)
+
+
+    @inlineCallbacks
+    def test_edit_link(self):
+        """
+        The mail's Edit link opens a form holding the comment as written;
+        saving it changes the comment, which is then published as edited.
+        """
+        yield self.post_comment(text="Frist post", author="Anna")
+        [received] = yield self.inbox.wait_for(1)
+        found = links(body(received))
+        edit = urlsplit(found["Edit"]).path
+        self.assertTrue(edit.startswith("/id/1/edit/"))
+        page = yield self.client.get(edit)
+        self.assertEqual(page.code, 200)
+        self.assertIn(b">\nFrist post</textarea>", page.body)
+        saved = yield self.client.post(
+            edit, raw=urlencode({"text": "First post", "author": "Anna"}).encode(),
+            content_type="application/x-www-form-urlencoded",
+        )
+        self.assertIn(b"<h1>Saved</h1>", saved.body)
+        yield self.client.post(
+            urlsplit(found["Publish"]).path, raw=b"",
+            content_type="application/x-www-form-urlencoded",
+        )
+        thread = yield self.client.get("/?uri=/path/")
+        self.assertEqual(thread.json()["replies"][0]["text"], "<p>First post</p>")
 
 
 class StartTLSTests(MailSiteTestCase):
@@ -607,3 +634,53 @@ class ModeratedReplyTests(MailSiteTestCase):
         self.assertIn("Bob answered", body(received[2]))
         yield self.settled()
         self.assertEqual(len(self.inbox.messages), 3)
+
+
+class PanelReplyTests(MailSiteTestCase):
+    mail_config = (
+        "[general]\nnotify = stdout\nreply-notifications = true\n"
+        "[moderation]\nenabled = true\n"
+        "[admin]\nenabled = true\npassword = the owner's password\n"
+    )
+
+    @inlineCallbacks
+    def test_reply_approved_in_the_panel(self):
+        """
+        A reply approved in the admin panel reaches the subscriber, as one
+        published by a mail's link does.
+        """
+        parent = yield self.post_comment(
+            author="Alice", email="alice@example.org", notification=1
+        )
+        reply = yield self.post_comment(
+            client=self.reader("198.51.100.7"), author="Bob",
+            email="bob@example.org", parent=parent["id"], text="Bob's answer",
+        )
+        owner = self.reader("203.0.113.5")
+        form = "application/x-www-form-urlencoded"
+        yield owner.post(
+            "/login/", raw=urlencode({"password": "the owner's password"}).encode(),
+            content_type=form,
+        )
+        panel = yield owner.get("/admin/")
+        csrf = re.search(rb'name="csrf" value="([^"]+)"', panel.body).group(1)
+        response = yield owner.post(
+            "/admin/action",
+            raw=urlencode(
+                [("csrf", csrf.decode()), ("action", "activate"),
+                 ("id", parent["id"]), ("id", reply["id"])]
+            ).encode(),
+            content_type=form,
+        )
+        self.assertIn("n=2", response.header("location"))
+        [received] = yield self.inbox.wait_for(1)
+        self.assertEqual(received.recipient, "alice@example.org")
+        text = body(received)
+        self.assertIn("Bob answered", text)
+        self.assertIn("Bob's answer", text)
+        self.assertEqual(
+            links(text)["Read it on the page"],
+            f"http://example.org/path/#isso-{reply['id']}",
+        )
+        yield self.settled()
+        self.assertEqual(len(self.inbox.messages), 1)
