@@ -66,6 +66,7 @@ from ..moderation import (
 from ..signing import InvalidToken
 from ..store import DELETED, PENDING, PUBLISHED
 from ..validation import InvalidComment
+from .http import query_arg
 from .pages import content_security_policy, owner_page, template
 
 if TYPE_CHECKING:
@@ -212,11 +213,6 @@ def _form(request: IRequest) -> dict[str, list[str]]:
         body = request.content.read().decode("utf-8", "replace")
         return parse_qs(body, keep_blank_values=True)
     return {}
-
-
-def _arg(request: IRequest, name: str) -> str:
-    values = request.args.get(name.encode())
-    return values[0].decode("utf-8", "replace") if values else ""
 
 
 def _integer(value: str, default: int) -> int:
@@ -668,7 +664,7 @@ class AdminPanel:
             return await self._disabled(request)
         if self._session(request) is not None:
             return self._redirect(request, "/admin/")
-        notice = "You are signed out." if _arg(request, "bye") else ""
+        notice = "You are signed out." if query_arg(request, "bye") else ""
         return await self._login_page(request, notice=notice)
 
     @app.route("/login/", methods=["POST"])
