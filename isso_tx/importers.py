@@ -40,10 +40,14 @@ from xml.etree import ElementTree
 from .addresses import UNKNOWN_ADDRESS, anonymize
 from .bloom import new_voters
 from .db import prepare_database
+from .store import DELETED, PENDING, PUBLISHED
 
-PUBLISHED, PENDING, DELETED = 1, 2, 4
-
-FORMATS = ("disqus", "wordpress", "generic")
+_FORMAT_NAMES = {
+    "disqus": "Disqus",
+    "wordpress": "WordPress",
+    "generic": "generic JSON",
+}
+FORMATS = tuple(_FORMAT_NAMES)
 
 # How long to wait for the daemon (or Isso) to finish a write.
 BUSY_TIMEOUT = 30.0
@@ -745,6 +749,14 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_id(value: Any) -> bool:
+    """
+    Tell whether a generic dump's C{id} or C{parent} is of a usable kind: a
+    number, a string, or absent.
+    """
+    return value is None or isinstance(value, str) or _is_int(value)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -793,11 +805,7 @@ def generic_comment(raw: dict[str, Any], thread_key: str, where: str) -> Comment
     if modified is not None:
         modified = _date(modified, where, "modified")
     source_id = raw.get("id")
-    if (
-        source_id is not None
-        and not isinstance(source_id, (int, str))
-        or isinstance(source_id, bool)
-    ):
+    if not _is_id(source_id):
         raise ImportFailure(f'{where}: "id" must be a number or a string')
     wanted_id = None
     if _is_int(source_id) and source_id > 0:
@@ -805,9 +813,7 @@ def generic_comment(raw: dict[str, Any], thread_key: str, where: str) -> Comment
     elif isinstance(source_id, str) and source_id.isdigit() and int(source_id) > 0:
         wanted_id = int(source_id)
     parent = raw.get("parent")
-    if parent is not None and (
-        isinstance(parent, bool) or not isinstance(parent, (int, str))
-    ):
+    if not _is_id(parent):
         raise ImportFailure(f'{where}: "parent" must be a comment id or null')
     for name in ("mode", "likes", "dislikes"):
         if raw.get(name) is not None and not _is_int(raw[name]):
@@ -844,27 +850,18 @@ def generic_comment(raw: dict[str, Any], thread_key: str, where: str) -> Comment
         likes=raw.get("likes", 0),
         dislikes=raw.get("dislikes", 0),
         voters=voters,
-        notification=1
-        if notification is True
-        else 0
-        if notification is False
+        notification=int(notification)
+        if isinstance(notification, bool)
         else notification,
         wanted_id=wanted_id,
     )
 
 
-# Errors of the parsers, made into one line with a location.
-
-
-def _xml_failure(error: ElementTree.ParseError) -> ImportFailure:
-    # expat's message already ends with "line L, column C".
-    return ImportFailure(f"not well-formed XML: {error}")
-
-
-def _json_failure(path: str, error: Exception) -> ImportFailure:
+def _json_failure(path: str, error: Exception) -> str:
     """
-    Say where the JSON is broken.  The fast parser does not tell, so the
-    file is read again by ijson's pure-Python parser, which counts.
+    Say, in one line, where the JSON is broken.  The fast parser does not
+    tell, so the file is read again by ijson's pure-Python parser, which
+    counts.
     """
     import ijson
 
@@ -881,16 +878,14 @@ def _json_failure(path: str, error: Exception) -> ImportFailure:
             position = int(match.group(1))
     if "premature EOF" in first_line or "Incomplete" in first_line:
         line, column = _line_column(path, None)
-        return ImportFailure(
+        return (
             f"not valid JSON: the file ends in the middle of a value "
             f"(line {line}, column {column}; truncated?)"
         )
     if position is not None:
         line, column = _line_column(path, position)
-        return ImportFailure(
-            f"not valid JSON: {first_line} (line {line}, column {column})"
-        )
-    return ImportFailure(f"not valid JSON: {first_line}")
+        return f"not valid JSON: {first_line} (line {line}, column {column})"
+    return f"not valid JSON: {first_line}"
 
 
 def _line_column(path: str, offset: int | None) -> tuple[int, int]:
@@ -970,13 +965,6 @@ class ImportSummary:
         if self.dry_run:
             lines.append("note: dry run; nothing was written")
         return lines
-
-
-_FORMAT_NAMES = {
-    "disqus": "Disqus",
-    "wordpress": "WordPress",
-    "generic": "generic JSON",
-}
 
 
 def _duration(seconds: int) -> str:
@@ -1165,25 +1153,22 @@ class _CountingReader:
         return data
 
 
-def connect(
-    path: str, *, readonly: bool = False, create: bool = False
-) -> sqlite3.Connection:
+def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     """
-    Open a site's database for the command line: in autocommit mode (we
-    say BEGIN ourselves), waiting for the daemon's writes to finish.
+    Open a site's existing database for the command line: in autocommit
+    mode (we say BEGIN ourselves), waiting for the daemon's writes to finish.
 
     @raise sqlite3.Error: it cannot be opened (for instance, it does not
-        exist and C{create} is false).
+        exist).
     """
-    mode = "ro" if readonly else ("rwc" if create else "rw")
-    conn = sqlite3.connect(
+    mode = "ro" if readonly else "rw"
+    # timeout= is SQLite's busy timeout.
+    return sqlite3.connect(
         f"file:{quote(os.path.abspath(path))}?mode={mode}",
         uri=True,
         isolation_level=None,
         timeout=BUSY_TIMEOUT,
     )
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-    return conn
 
 
 def import_dump(
@@ -1215,37 +1200,17 @@ def import_dump(
         kind = detect_format(dump_path)
     if kind not in FORMATS:
         raise ImportFailure(f"unknown format {kind!r}")
+    # prepare_database checks this too, but only after the whole dump was
+    # read, and not at all for a dry run.
     directory = os.path.dirname(os.path.abspath(db_path))
     if not os.path.isdir(directory):
         raise ImportFailure(f"{db_path}: directory {directory} does not exist")
-    import ijson
 
     summary = ImportSummary(format=kind, dry_run=dry_run, purge_after=purge_after)
     with tempfile.TemporaryDirectory(prefix="isso-tx-import-") as scratch:
         staging = Staging(os.path.join(scratch, "staging.db"))
         try:
-            with open(dump_path, "rb") as raw:
-                stream: Any = (
-                    raw if progress is None else _CountingReader(raw, progress)
-                )
-                if kind == "disqus":
-                    parse_disqus(stream, staging, empty_id=empty_id)
-                elif kind == "wordpress":
-                    parse_wordpress(stream, staging)
-                else:
-                    parse_generic(stream, staging)
-        except OSError as e:
-            staging.abandon()
-            raise ImportFailure(f"{dump_path}: cannot be read: {e.strerror}") from None
-        except ImportFailure as e:
-            staging.abandon()
-            raise ImportFailure(f"{dump_path}: {e}") from None
-        except ElementTree.ParseError as e:
-            staging.abandon()
-            raise ImportFailure(f"{dump_path}: {_xml_failure(e)}") from None
-        except (ijson.JSONError, UnicodeDecodeError) as e:
-            staging.abandon()
-            raise ImportFailure(f"{dump_path}: {_json_failure(dump_path, e)}") from None
+            _read_dump(dump_path, kind, staging, empty_id=empty_id, progress=progress)
         except BaseException:
             staging.abandon()
             raise
@@ -1267,6 +1232,42 @@ def import_dump(
         finally:
             conn.close()
     return summary
+
+
+def _read_dump(
+    path: str,
+    kind: str,
+    staging: Staging,
+    *,
+    empty_id: bool,
+    progress: Callable[[int], object] | None,
+) -> None:
+    """
+    Parse the dump at C{path} into C{staging}.
+
+    @raise ImportFailure: the dump cannot be read, or is broken; the message
+        starts with C{path}.
+    """
+    import ijson
+
+    try:
+        with open(path, "rb") as raw:
+            stream: Any = raw if progress is None else _CountingReader(raw, progress)
+            if kind == "disqus":
+                parse_disqus(stream, staging, empty_id=empty_id)
+            elif kind == "wordpress":
+                parse_wordpress(stream, staging)
+            else:
+                parse_generic(stream, staging)
+    except OSError as e:
+        raise ImportFailure(f"{path}: cannot be read: {e.strerror}") from None
+    except ImportFailure as e:
+        raise ImportFailure(f"{path}: {e}") from None
+    except ElementTree.ParseError as e:
+        # expat's message already ends with "line L, column C".
+        raise ImportFailure(f"{path}: not well-formed XML: {e}") from None
+    except (ijson.JSONError, UnicodeDecodeError) as e:
+        raise ImportFailure(f"{path}: {_json_failure(path, e)}") from None
 
 
 def _scratch_copy(db_path: str, copy_path: str) -> str:
