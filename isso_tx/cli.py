@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import io
 import json
 import os
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from .config import ConfigError, SiteConfig, load_site_config
-from .db import SCHEMA_VERSION, DatabaseError
+from .db import SCHEMA_VERSION, DatabaseError, _table_names, _user_version
 
 # As for twistd isso (isso_tx.tap), which this module does not import so
 # that the command starts quickly.
@@ -77,11 +78,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = commands.add_parser(
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, parents=[common], help=summary, description=description
+        )
+
+    p = command(
         "import",
-        parents=[common],
-        help="import a Disqus, WordPress or generic JSON dump",
-        description="Import comments from a Disqus export, a WordPress export "
+        "import a Disqus, WordPress or generic JSON dump",
+        "Import comments from a Disqus export, a WordPress export "
         "(WXR) or Isso's generic JSON format (which 'export' writes). The "
         "whole dump is imported in one transaction or not at all. Comments "
         "already in the database (same thread, creation time, author and "
@@ -108,11 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE", help="the dump to import")
 
-    p = commands.add_parser(
+    p = command(
         "export",
-        parents=[common],
-        help="write every thread and comment as generic JSON",
-        description="Write every thread and comment (with votes, moderation "
+        "write every thread and comment as generic JSON",
+        "Write every thread and comment (with votes, moderation "
         "state, replies and times) as JSON in Isso's generic import format, "
         "extended with the fields 'import -t generic' needs to reproduce the "
         "database exactly. Isso itself can import the file too.",
@@ -124,11 +128,10 @@ def _parser() -> argparse.ArgumentParser:
         help="where to write (default: standard output)",
     )
 
-    p = commands.add_parser(
+    p = command(
         "backup",
-        parents=[common],
-        help="copy the database safely, then verify the copy",
-        description="Copy the live database with SQLite's online backup API "
+        "copy the database safely, then verify the copy",
+        "Copy the live database with SQLite's online backup API "
         "(a consistent snapshot, even while the daemon writes), then check "
         "the copy with PRAGMA integrity_check. The copy is a single file "
         "(not in WAL mode).",
@@ -138,21 +141,19 @@ def _parser() -> argparse.ArgumentParser:
         "-f", "--force", action="store_true", help="replace DEST if it exists"
     )
 
-    p = commands.add_parser(
+    command(
         "check",
-        parents=[common],
-        help="check the configuration(s) and say what would be served where",
-        description="Load each configuration (-c is repeatable), open each "
+        "check the configuration(s) and say what would be served where",
+        "Load each configuration (-c is repeatable), open each "
         "database read-only without creating or upgrading it, and print what "
         "the daemon would serve where. Exits with status 1 on any problem, "
         "for use in ExecStartPre= or CI.",
     )
 
-    p = commands.add_parser(
+    p = command(
         "rename-thread",
-        parents=[common],
-        help="move a thread to a new uri",
-        description="Give a thread a new uri, for example after the site's "
+        "move a thread to a new uri",
+        "Give a thread a new uri, for example after the site's "
         "URL structure changed. Fails if OLD does not exist, or if NEW "
         "already does, unless --merge is given: then OLD's comments join "
         "NEW's thread (which keeps its title) and OLD is removed.",
@@ -260,6 +261,38 @@ def _open_existing(path: str, *, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
+def _counts(conn: sqlite3.Connection) -> tuple[int, int]:
+    """
+    Count the threads and the comments of an Isso database.
+    """
+    return conn.execute(
+        "SELECT (SELECT count(*) FROM threads), (SELECT count(*) FROM comments)"
+    ).fetchone()
+
+
+@contextlib.contextmanager
+def _replacing(dest: str, prefix: str, suffix: str) -> Iterator[str]:
+    """
+    Give the path of a new, empty file beside C{dest}, which replaces
+    C{dest} when the block succeeds and is removed when it fails; C{dest}
+    is never seen half-written.
+    """
+    try:
+        fd, temporary = tempfile.mkstemp(
+            prefix=prefix, suffix=suffix, dir=os.path.dirname(os.path.abspath(dest))
+        )
+    except OSError as e:
+        raise CommandError(f"{dest}: cannot write: {e.strerror}") from None
+    os.close(fd)
+    try:
+        yield temporary
+        os.replace(temporary, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
 _EXPORT_COLUMNS = (
     "c.id, c.parent, c.created, c.modified, c.mode, c.remote_addr, c.text, "
     "c.author, c.email, c.website, c.likes, c.dislikes, c.voters, c.notification"
@@ -353,22 +386,19 @@ def _write_export(conn: sqlite3.Connection, target: IO[str]) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     config = _one_site(args)
     conn = _open_existing(config.general.dbpath, readonly=True)
-    temporary = None
     try:
+        # One read transaction: the counts and the file are one snapshot.
         conn.execute("BEGIN")
         (orphans,) = conn.execute(
             "SELECT count(*) FROM comments AS c "
             "WHERE NOT EXISTS (SELECT 1 FROM threads AS t WHERE t.id = c.tid)"
         ).fetchone()
+        threads, comments = _counts(conn)
         if args.file:
-            directory = os.path.dirname(os.path.abspath(args.file))
-            try:
-                fd, temporary = tempfile.mkstemp(
-                    prefix=".isso-tx-export-", suffix=".json", dir=directory
-                )
-            except OSError as e:
-                raise CommandError(f"{args.file}: cannot write: {e.strerror}") from None
-            with open(fd, "w", encoding="utf-8") as target:
+            with (
+                _replacing(args.file, ".isso-tx-export-", ".json") as temporary,
+                open(temporary, "w", encoding="utf-8") as target,
+            ):
                 _write_export(conn, target)
         elif hasattr(sys.stdout, "buffer"):
             # UTF-8 whatever the locale says.
@@ -380,13 +410,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 target.detach()
         else:
             _write_export(conn, sys.stdout)
-        threads, comments = conn.execute(
-            "SELECT (SELECT count(*) FROM threads), (SELECT count(*) FROM comments)"
-        ).fetchone()
         conn.execute("COMMIT")
-        if temporary is not None:
-            os.replace(temporary, args.file)
-            temporary = None
     except sqlite3.Error as e:
         raise CommandError(f"{config.general.dbpath}: {e}") from None
     except OSError as e:
@@ -395,11 +419,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         ) from None
     finally:
         conn.close()
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
-    exported = comments - orphans
     print(
-        f"exported {exported} comments in {threads} threads"
+        f"exported {comments - orphans} comments in {threads} threads"
         + (f" to {args.file}" if args.file else ""),
         file=sys.stderr,
     )
@@ -424,58 +445,50 @@ def cmd_backup(args: argparse.Namespace) -> int:
         if not args.force:
             raise CommandError(f"{dest}: already exists (--force replaces it)")
     source = _open_existing(source_path, readonly=False)
-    directory = os.path.dirname(os.path.abspath(dest))
-    temporary = None
     try:
-        try:
-            fd, temporary = tempfile.mkstemp(
-                prefix=".isso-tx-backup-", suffix=".db", dir=directory
-            )
-        except OSError as e:
-            raise CommandError(f"{dest}: cannot write: {e.strerror}") from None
-        os.close(fd)
-        copy = sqlite3.connect(temporary, isolation_level=None)
-        try:
-            # All pages in one step: one read transaction, so the copy is
-            # one consistent state of the database even while the daemon
-            # writes (in WAL mode, the daemon does not wait for us).
-            source.backup(copy)
-            # A backup is one self-contained file.
-            copy.execute("PRAGMA journal_mode = DELETE")
-            problems = [row[0] for row in copy.execute("PRAGMA integrity_check")]
-            if problems != ["ok"]:
-                raise CommandError(
-                    f"{dest}: the copy failed its integrity check: "
-                    + "; ".join(problems[:5])
-                )
-            (version,) = copy.execute("PRAGMA user_version").fetchone()
-            tables = {
-                name
-                for (name,) in copy.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                )
-            }
-            threads = comments = 0
-            if {"threads", "comments"} <= tables:
-                threads, comments = copy.execute(
-                    "SELECT (SELECT count(*) FROM threads), "
-                    "(SELECT count(*) FROM comments)"
-                ).fetchone()
-        finally:
-            copy.close()
-        os.replace(temporary, dest)
-        temporary = None
+        with _replacing(dest, ".isso-tx-backup-", ".db") as temporary:
+            version, threads, comments = _copy_verified(source, temporary, dest)
     except sqlite3.Error as e:
         raise CommandError(f"backup of {source_path} failed: {e}") from None
     finally:
         source.close()
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
     print(
         f"backed up {source_path} to {dest}: schema version {version}, "
         f"{threads} threads, {comments} comments; integrity check ok"
     )
     return EXIT_OK
+
+
+def _copy_verified(
+    source: sqlite3.Connection, path: str, dest: str
+) -> tuple[int, int, int]:
+    """
+    Copy the database of C{source} into the file at C{path}, check the copy
+    and return its schema version and how many threads and comments it
+    holds.
+
+    @raise CommandError: the copy failed its integrity check.
+    """
+    copy = sqlite3.connect(path, isolation_level=None)
+    try:
+        # All pages in one step: one read transaction, so the copy is one
+        # consistent state of the database even while the daemon writes (in
+        # WAL mode, the daemon does not wait for us).
+        source.backup(copy)
+        # A backup is one self-contained file.
+        copy.execute("PRAGMA journal_mode = DELETE")
+        problems = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+        if problems != ["ok"]:
+            raise CommandError(
+                f"{dest}: the copy failed its integrity check: "
+                + "; ".join(problems[:5])
+            )
+        threads, comments = (
+            _counts(copy) if {"threads", "comments"} <= _table_names(copy) else (0, 0)
+        )
+        return _user_version(copy), threads, comments
+    finally:
+        copy.close()
 
 
 def _describe_database(path: str) -> tuple[str, list[str]]:
@@ -503,13 +516,8 @@ def _describe_database(path: str) -> tuple[str, list[str]]:
     except sqlite3.Error as e:
         return path, problems + [f"{path}: cannot open: {e}"]
     try:
-        (version,) = conn.execute("PRAGMA user_version").fetchone()
-        tables = {
-            name
-            for (name,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-            )
-        }
+        version = _user_version(conn)
+        tables = _table_names(conn)
         (journal,) = conn.execute("PRAGMA journal_mode").fetchone()
         if version > SCHEMA_VERSION:
             problems.append(
@@ -522,9 +530,7 @@ def _describe_database(path: str) -> tuple[str, list[str]]:
         if not {"threads", "comments"} <= tables:
             problems.append(f"{path}: an Isso database but tables are missing")
             return path, problems
-        threads, comments = conn.execute(
-            "SELECT (SELECT count(*) FROM threads), (SELECT count(*) FROM comments)"
-        ).fetchone()
+        threads, comments = _counts(conn)
     except sqlite3.Error as e:
         return path, problems + [f"{path}: {e}"]
     finally:
@@ -581,7 +587,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         except StartupError as e:
             problems.append(str(e.code).removeprefix("isso-tx: "))
 
-    listen: list[str] = []
     for config in configs:
         problems += _check_settings(config)
         database, database_problems = _describe_database(config.general.dbpath)
@@ -598,9 +603,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  listen     {', '.join(config.server.listen)}")
         for warning in config.warnings:
             print(f"  warning    {warning}")
-        listen += [a for a in config.server.listen if a not in listen]
     if several and configs:
-        print(f"listening on {', '.join(listen)}")
+        from .tap import Options, listen_addresses
+
+        # As twistd isso would, given no --listen.
+        print(f"listening on {', '.join(listen_addresses(Options(), configs))}")
     for problem in problems:
         print(f"isso-tx: check: {problem}", file=sys.stderr)
     if problems:
@@ -620,9 +627,7 @@ def cmd_rename_thread(args: argparse.Namespace) -> int:
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            renamed, merged = _rename(
-                conn, old, new, prefix=args.prefix, merge=args.merge
-            )
+            renamed = _rename(conn, old, new, prefix=args.prefix, merge=args.merge)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -635,16 +640,17 @@ def cmd_rename_thread(args: argparse.Namespace) -> int:
         verb = "merged into" if into else "renamed to"
         print(f"{before} {verb} {after}")
     if args.prefix:
+        merged = sum(into for _, _, into in renamed)
         print(f"{len(renamed)} threads moved ({merged} merged)")
     return EXIT_OK
 
 
 def _rename(
     conn: sqlite3.Connection, old: str, new: str, *, prefix: bool, merge: bool
-) -> tuple[list[tuple[str, str, bool]], int]:
+) -> list[tuple[str, str, bool]]:
     """
     Move threads inside an open transaction; return (old uri, new uri,
-    merged) for each, and how many were merged.
+    merged) for each.
     """
     if prefix:
         moves = [
@@ -694,7 +700,7 @@ def _rename(
         else:
             conn.execute("UPDATE threads SET uri = ? WHERE id = ?", (after, tid))
             result.append((before, after, False))
-    return result, len(targets)
+    return result
 
 
 COMMANDS = {
