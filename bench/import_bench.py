@@ -18,24 +18,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tests.dumps import write_wordpress
-
-# Runs in the child: the import, then its own peak memory.
-MEASURE = """
-import resource, sys
-from isso_tx.cli import main
-code = main(sys.argv[1:])
-print("peak-rss-kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-sys.exit(code)
-"""
+from tests.dumps import measured_import, write_wordpress
 
 
 def run_import(config: str, dump: str) -> tuple[float, int, str]:
@@ -44,19 +33,11 @@ def run_import(config: str, dump: str) -> tuple[float, int, str]:
     the command's summary line.
     """
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", MEASURE, "-c", config, "import", "--quiet", dump],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=ROOT),
-    )
+    result, peak = measured_import(config, dump)
     elapsed = time.perf_counter() - started
-    if result.returncode != 0:
+    if result.returncode != 0 or peak is None:
         sys.exit(f"import failed: {result.stderr.strip()}")
-    summary, _, peak = result.stdout.rpartition("peak-rss-kib")
-    return elapsed, int(peak), summary.splitlines()[0]
+    return elapsed, peak, result.stdout.splitlines()[0]
 
 
 def bench(directory: str, comments: int) -> None:

@@ -1,14 +1,29 @@
 """
-Generated comment dumps, for tests and benchmarks that need large ones.
+Generated comment dumps, for tests and benchmarks that need large ones, and
+a way to import them while measuring memory.
 """
 
 from __future__ import annotations
 
 import calendar
+import os
 import random
+import subprocess
+import sys
 import time
 from typing import IO
 from xml.sax.saxutils import escape
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Runs in the child: the command line, then the child's own peak memory.
+_MEASURED = """
+import resource, sys
+from isso_tx.cli import main
+code = main(sys.argv[1:])
+print("peak-rss-kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sys.exit(code)
+"""
 
 _WORDS = (
     "wheel", "chain", "brake", "saddle", "gear", "pedal", "tyre", "spoke",
@@ -85,3 +100,28 @@ def write_wordpress(
             )
         out.write("</item>\n")
     out.write("</channel>\n</rss>\n")
+
+
+def measured_import(
+    config: str, dump: str, *, timeout: float | None = None
+) -> tuple[subprocess.CompletedProcess[str], int | None]:
+    """
+    Run C{isso-tx -c CONFIG import --quiet DUMP} in a child process of this
+    Python, on this checkout; return the finished process, whose stdout is
+    the command's own, and its peak resident memory in KiB (None when it
+    did not get that far).
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURED, "-c", config, "import", "--quiet", dump],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=ROOT),
+    )
+    output, marker, peak = result.stdout.rpartition("peak-rss-kib ")
+    if not marker:
+        return result, None
+    result.stdout = output
+    return result, int(peak)

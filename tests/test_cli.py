@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import base64
 import calendar
+import fcntl
 import hashlib
 import io
 import json
 import os
+import pty
 import shutil
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
+from typing import Self
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -24,14 +29,12 @@ from isso_tx.bloom import VoterFilter, new_voters
 from isso_tx.cli import main
 from isso_tx.db import SCHEMA_VERSION, prepare_database
 
-from .dumps import write_wordpress
+from .dumps import measured_import, write_wordpress
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 DISQUS = os.path.join(FIXTURES, "disqus.xml")
 WORDPRESS = os.path.join(FIXTURES, "wordpress.xml")
 GENERIC = os.path.join(FIXTURES, "generic.json")
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def utc(text: str) -> float:
@@ -77,6 +80,13 @@ def all_rows(db: str) -> dict[str, list[tuple]]:
         conn.close()
 
 
+def threads(db: str) -> list[tuple]:
+    """
+    Every thread's id, uri and title, by id.
+    """
+    return query(db, "SELECT id, uri, title FROM threads ORDER BY id")
+
+
 def checksum(db: str) -> str:
     return hashlib.sha256(repr(all_rows(db)).encode()).hexdigest()
 
@@ -113,6 +123,13 @@ class CommandMixin:
         code, out, err = self.run_cli("-c", config, "import", *argv)
         self.assertEqual((code, err), (0, ""), out)
         return out
+
+    def imported_anew(self, *argv: str) -> tuple[str, str]:
+        """
+        Import into a new site; return its database path and the summary.
+        """
+        config, db = self.site()
+        return db, self.imported(config, *argv)
 
     def assertOneLine(self, text: str, *parts: str) -> None:
         self.assertEqual(text.count("\n"), 1, text)
@@ -158,6 +175,9 @@ class UsageTests(CommandMixin, SynchronousTestCase):
             code, _, err = self.run_cli("-c", missing, *argv)
             self.assertEqual(code, 1)
             self.assertOneLine(err, missing, "no such file")
+        code, _, err = self.run_cli("-c", missing, "rename-thread", "/a/", "/b/")
+        self.assertEqual(code, 1)
+        self.assertOneLine(err, missing, "no such file")
 
     def test_bad_config(self) -> None:
         """
@@ -168,6 +188,18 @@ class UsageTests(CommandMixin, SynchronousTestCase):
         self.assertEqual(code, 1)
         self.assertOneLine(err, config, "[guard] enabled")
         self.assertFalse(os.path.exists(db))
+        dest = os.path.abspath(self.mktemp())
+        for argv in (
+            ["export"],
+            ["backup", dest],
+            ["check"],
+            ["rename-thread", "/a/", "/b/"],
+        ):
+            code, out, err = self.run_cli("-c", config, *argv)
+            self.assertEqual((code, out), (1, ""), argv)
+            self.assertOneLine(err, config, "[guard] enabled")
+        self.assertFalse(os.path.exists(db))
+        self.assertFalse(os.path.exists(dest))
 
     def test_config_after_command(self) -> None:
         """
@@ -199,10 +231,9 @@ class DisqusTests(CommandMixin, SynchronousTestCase):
         with an empty <id> are skipped (see --empty-id); every skip is
         counted with its reason.
         """
-        config, db = self.site()
-        out = self.imported(config, DISQUS)
+        db, out = self.imported_anew(DISQUS)
         self.assertEqual(
-            query(db, "SELECT id, uri, title FROM threads ORDER BY id"),
+            threads(db),
             [
                 (1, "/2019/tomatoes/", "Growing tomatoes on a balcony"),
                 (2, "/2019/compost/", "Compost for beginners"),
@@ -309,8 +340,7 @@ class DisqusTests(CommandMixin, SynchronousTestCase):
         With --empty-id, threads without a Disqus identifier are imported by
         their link.
         """
-        config, db = self.site()
-        out = self.imported(config, "--empty-id", DISQUS)
+        db, out = self.imported_anew("--empty-id", DISQUS)
         self.assertIn("imported 7 comments into 3 threads (3 new)", out)
         self.assertEqual(
             query(
@@ -331,10 +361,9 @@ class WordPressTests(CommandMixin, SynchronousTestCase):
         moderation; pingbacks and spam are skipped with their reason; line
         breaks become Markdown hard breaks.
         """
-        config, db = self.site()
-        out = self.imported(config, WORDPRESS)
+        db, out = self.imported_anew(WORDPRESS)
         self.assertEqual(
-            query(db, "SELECT id, uri, title FROM threads ORDER BY id"),
+            threads(db),
             [
                 (1, "/2021/05/flat-tyre/", "Fixing a flat tyre"),
                 (2, "/?page_id=2", "About"),
@@ -430,12 +459,11 @@ class GenericTests(CommandMixin, SynchronousTestCase):
         across threads are not kept; dates are UTC; full addresses are
         anonymised.
         """
-        config, db = self.site()
-        out = self.imported(config, GENERIC)
+        db, out = self.imported_anew(GENERIC)
         self.assertIn("imported 3 comments into 2 threads (2 new)", out)
         self.assertNotIn("ids are kept", out)
         self.assertEqual(
-            query(db, "SELECT id, uri, title FROM threads ORDER BY id"),
+            threads(db),
             [
                 (1, "/recipes/bread/", "Sourdough bread"),
                 (2, "/recipes/soup/", "Lentil soup"),
@@ -543,8 +571,7 @@ class DetectionTests(CommandMixin, SynchronousTestCase):
             (WORDPRESS, "WordPress"),
             (GENERIC, "generic JSON"),
         ):
-            config, _ = self.site()
-            self.assertIn(f"from a {name} dump", self.imported(config, dump))
+            self.assertIn(f"from a {name} dump", self.imported_anew(dump)[1])
 
     def test_unknown(self) -> None:
         """
@@ -940,6 +967,56 @@ class IssoValidityTests(CommandMixin, SynchronousTestCase):
         self.assertEqual(query(db, "SELECT count(*) FROM preferences"), [(1,)])
 
 
+class Writer:
+    """
+    Another connection that keeps writing to a database while the block
+    runs, as the daemon does: a thread and its first comment in each
+    transaction.  The block starts once 20 transactions are in.
+    """
+
+    def __init__(self, db: str) -> None:
+        self._db = db
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._write)
+        # The number of each transaction committed, and what went wrong.
+        self.written: list[int] = []
+        self.errors: list[sqlite3.Error] = []
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        while len(self.written) < 20 and self._thread.is_alive():
+            time.sleep(0.001)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _write(self) -> None:
+        conn = sqlite3.connect(self._db, isolation_level=None, timeout=10)
+        try:
+            n = 0
+            while not self._stop.is_set():
+                n += 1
+                conn.execute("BEGIN IMMEDIATE")
+                cursor = conn.execute(
+                    "INSERT INTO threads (uri, title) VALUES (?, 'T')",
+                    (f"/w/{n}/",),
+                )
+                conn.execute(
+                    "INSERT INTO comments "
+                    "(tid, created, mode, remote_addr, text, voters) "
+                    "VALUES (?, ?, 1, '127.0.0.0', 'written meanwhile', ?)",
+                    (cursor.lastrowid, time.time(), new_voters("127.0.0.0")),
+                )
+                conn.execute("COMMIT")
+                self.written.append(n)
+        except sqlite3.Error as e:
+            self.errors.append(e)
+        finally:
+            conn.close()
+
+
 class BackupTests(CommandMixin, SynchronousTestCase):
     def test_during_writes(self) -> None:
         """
@@ -954,49 +1031,13 @@ class BackupTests(CommandMixin, SynchronousTestCase):
         self.imported(config, "-q", dump)
         (before,) = query(db, "SELECT count(*) FROM comments")[0]
 
-        stop = threading.Event()
-        written = []
-        errors = []
-
-        def write() -> None:
-            # As the daemon does: a thread and its first comment in one
-            # transaction.
-            conn = sqlite3.connect(db, isolation_level=None, timeout=10)
-            try:
-                n = 0
-                while not stop.is_set():
-                    n += 1
-                    conn.execute("BEGIN IMMEDIATE")
-                    cursor = conn.execute(
-                        "INSERT INTO threads (uri, title) VALUES (?, 'T')",
-                        (f"/w/{n}/",),
-                    )
-                    conn.execute(
-                        "INSERT INTO comments "
-                        "(tid, created, mode, remote_addr, text, voters) "
-                        "VALUES (?, ?, 1, '127.0.0.0', 'written meanwhile', ?)",
-                        (cursor.lastrowid, time.time(), new_voters("127.0.0.0")),
-                    )
-                    conn.execute("COMMIT")
-                    written.append(n)
-            except sqlite3.Error as e:
-                errors.append(e)
-            finally:
-                conn.close()
-
-        writer = threading.Thread(target=write)
-        writer.start()
-        try:
-            while len(written) < 20:
-                time.sleep(0.001)
+        with Writer(db) as writer:
+            written = writer.written
             at_start = len(written)
             dest = os.path.abspath(self.mktemp())
             code, out, err = self.run_cli("-c", config, "backup", dest)
             at_end = len(written)
-        finally:
-            stop.set()
-            writer.join()
-        self.assertEqual(errors, [])
+        self.assertEqual(writer.errors, [])
         self.assertEqual((code, err), (0, ""))
         self.assertIn("integrity check ok", out)
         self.assertGreater(at_end, at_start, "no write happened during the backup")
@@ -1117,6 +1158,42 @@ class ConcurrencyTests(CommandMixin, SynchronousTestCase):
             query(db, "SELECT count(*) FROM comments WHERE text NOT LIKE 'live %'"),
             [(14,)],
         )
+
+
+class ExportWhileWrittenTests(CommandMixin, SynchronousTestCase):
+    def test_snapshot(self) -> None:
+        """
+        An export taken while another connection keeps writing is one
+        consistent state of the database: it holds only whole transactions,
+        and its summary counts what the file holds.
+        """
+        config, db = self.site()
+        dump = os.path.abspath(self.mktemp())
+        with open(dump, "w") as f:
+            write_wordpress(f, 3000, words=80)
+        self.imported(config, "-q", dump)
+        (before,) = query(db, "SELECT count(*) FROM comments")[0]
+
+        exported = os.path.abspath(self.mktemp())
+        with Writer(db) as writer:
+            at_start = len(writer.written)
+            code, _, err = self.run_cli("-c", config, "export", exported)
+            at_end = len(writer.written)
+        self.assertEqual(writer.errors, [])
+        self.assertEqual(code, 0, err)
+        self.assertGreater(at_end, at_start, "no write happened during the export")
+
+        with open(exported, encoding="utf-8") as f:
+            exported_threads = json.load(f)
+        comments = sum(len(t["comments"]) for t in exported_threads)
+        self.assertIn(
+            f"exported {comments} comments in {len(exported_threads)} threads", err
+        )
+        meanwhile = [t for t in exported_threads if t["id"].startswith("/w/")]
+        self.assertGreaterEqual(len(meanwhile), at_start)
+        self.assertLessEqual(len(meanwhile), at_end)
+        self.assertEqual([len(t["comments"]) for t in meanwhile], [1] * len(meanwhile))
+        self.assertEqual(comments, before + len(meanwhile))
 
 
 class CheckTests(CommandMixin, SynchronousTestCase):
@@ -1341,53 +1418,135 @@ class ProgressTests(CommandMixin, SynchronousTestCase):
             self.assertNotIn("reading", out.getvalue())
 
 
+def _console_script() -> str | None:
+    script = os.path.join(os.path.dirname(sys.executable), "isso-tx")
+    return script if os.path.exists(script) else shutil.which("isso-tx")
+
+
 class ConsoleScriptTests(SynchronousTestCase):
+    """
+    The installed isso-tx command, run in a child process as a user runs it.
+    """
+
+    def setUp(self) -> None:
+        self.script = _console_script()
+        self.assertIsNotNone(self.script, "the isso-tx console script is not installed")
+        self.directory = self.mktemp()
+        self.config = write_site(self.directory)
+        self.db = os.path.join(os.path.abspath(self.directory), "comments.db")
+
+    def isso_tx(
+        self, *argv: str, text: bool = True, **kwargs: object
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [self.script, "-c", self.config, *argv],
+            check=False,
+            capture_output="stderr" not in kwargs,
+            text=text,
+            timeout=120,
+            **kwargs,
+        )
+
     def test_installed(self) -> None:
         """
         The isso-tx console script runs main and returns its exit status;
         a bad input is one line on standard error.
         """
-        script = os.path.join(os.path.dirname(sys.executable), "isso-tx")
-        if not os.path.exists(script):
-            script = shutil.which("isso-tx")
-        self.assertIsNotNone(script, "the isso-tx console script is not installed")
-        directory = self.mktemp()
-        config = write_site(directory)
-        result = subprocess.run(
-            [script, "-c", config, "import", "-q", GENERIC],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = self.isso_tx("import", "-q", GENERIC)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("imported 3 comments", result.stdout)
-        result = subprocess.run(
-            [script, "-c", config, "check"],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = self.isso_tx("check")
         self.assertEqual(result.returncode, 0, result.stderr)
-        result = subprocess.run(
-            [script, "-c", config, "import", os.path.join(directory, "missing.xml")],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = self.isso_tx("import", os.path.join(self.directory, "missing.xml"))
         self.assertEqual(result.returncode, 1)
         self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
 
+    def test_export_is_utf8(self) -> None:
+        """
+        isso-tx export > FILE writes UTF-8 even where the locale's encoding
+        is ASCII, and the file reads back as JSON.
+        """
+        self.assertEqual(self.isso_tx("import", "-q", GENERIC).returncode, 0)
+        conn = sqlite3.connect(self.db)
+        with conn:
+            conn.execute("UPDATE comments SET text = 'Ünïcödé ✓' WHERE id = 1")
+        conn.close()
+        environ = dict(os.environ, LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+        environ.pop("PYTHONIOENCODING", None)
+        result = self.isso_tx("export", text=False, env=environ)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        exported = json.loads(result.stdout.decode("utf-8"))
+        self.assertIn("Ünïcödé ✓", [c["text"] for t in exported for c in t["comments"]])
 
-_MEASURE = """
-import resource, sys
-from isso_tx.cli import main
-code = main(sys.argv[1:])
-print("peak-rss-kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-sys.exit(code)
-"""
+    def test_export_reader_goes_away(self) -> None:
+        """
+        When the reader of isso-tx export stops early (as "| head" does),
+        the command says so in one line, without a traceback, and exits 1.
+        """
+        dump = os.path.join(self.directory, "dump.xml")
+        with open(dump, "w") as f:
+            write_wordpress(f, 300, words=80)
+        self.assertEqual(self.isso_tx("import", "-q", dump).returncode, 0)
+        process = subprocess.Popen(
+            [self.script, "-c", self.config, "export"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.assertEqual(len(process.stdout.read(100)), 100)
+        process.stdout.close()
+        self.assertEqual(process.wait(120), 1)
+        err = process.stderr.read()
+        process.stderr.close()
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertTrue(err.startswith("isso-tx: export: "), err)
+        self.assertNotIn("Traceback", err)
+
+    def on_a_terminal(self, *argv: str) -> tuple[int, str, str]:
+        """
+        Run isso-tx with its standard error on an 80-column terminal; return
+        its status, standard output and what the terminal received.
+        """
+        terminal, child = pty.openpty()
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        received: list[bytes] = []
+
+        def read() -> None:
+            # Until the last copy of the child's end is closed.
+            while True:
+                try:
+                    data = os.read(terminal, 65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                received.append(data)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            result = self.isso_tx(*argv, stdout=subprocess.PIPE, stderr=child)
+        finally:
+            os.close(child)
+            reader.join(30)
+            os.close(terminal)
+        return result.returncode, result.stdout, b"".join(received).decode()
+
+    def test_progress_bar(self) -> None:
+        """
+        On a terminal, isso-tx import draws a progress bar for the reading of
+        the dump and clears it; the summary goes to standard output; with
+        -q, the terminal gets nothing.
+        """
+        code, out, terminal = self.on_a_terminal("import", WORDPRESS)
+        self.assertEqual(code, 0, terminal)
+        self.assertIn("imported 5 comments", out)
+        self.assertIn("reading wordpress.xml", terminal)
+        # Cleared: what was last drawn over the bar is blank.
+        self.assertEqual(terminal.rstrip("\r").rsplit("\r", 1)[-1].strip(), "")
+        code, out, terminal = self.on_a_terminal("import", "-q", WORDPRESS)
+        self.assertEqual((code, terminal), (0, ""))
+        self.assertIn("imported 0 comments", out)
 
 
 class MemoryTests(SynchronousTestCase):
@@ -1397,22 +1556,15 @@ class MemoryTests(SynchronousTestCase):
         dump = os.path.join(directory, "dump.xml")
         with open(dump, "w") as f:
             write_wordpress(f, comments, words=150)
-        result = subprocess.run(
-            [sys.executable, "-c", _MEASURE, "-c", config, "import", "-q", dump],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=ROOT,
-            env=dict(os.environ, PYTHONPATH=ROOT),
-        )
+        result, peak = measured_import(config, dump, timeout=300)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("into", result.stdout)
         (imported,) = query(
             os.path.join(directory, "comments.db"), "SELECT count(*) FROM comments"
         )[0]
         self.assertGreater(imported, comments * 0.9)
-        return int(result.stdout.split("peak-rss-kib")[1])
+        assert peak is not None
+        return peak
 
     def test_streaming(self) -> None:
         """
