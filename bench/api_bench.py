@@ -106,7 +106,11 @@ def post(base: str, path: str, body: dict) -> dict:
 
 def seed(base: str) -> None:
     for i in range(5):
-        post(base, "/new?uri=%2Fsmall%2F", {"text": f"Small thread, comment {i}", "author": "A"})
+        post(
+            base,
+            "/new?uri=%2Fsmall%2F",
+            {"text": f"Small thread, comment {i}", "author": "A"},
+        )
     parents: list[int] = []
     for i in range(600):
         body: dict[str, object] = {
@@ -140,30 +144,52 @@ def run_wrk(base: str, path: str, script: str, args: argparse.Namespace) -> dict
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script + REPORT)
     try:
-        command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
-                   "-s", f.name, base + path]
+        command = [
+            "wrk",
+            "-t1",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "-s",
+            f.name,
+            base + path,
+        ]
         if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1:
             command = ["taskset", "-c", "1"] + command
-        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        output = subprocess.run(
+            command, capture_output=True, text=True, check=True
+        ).stdout
     finally:
         os.unlink(f.name)
-    match = re.search(r"^BENCH (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)$", output, re.MULTILINE)
+    match = re.search(
+        r"^BENCH (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)$", output, re.MULTILINE
+    )
     if not match:
         raise RuntimeError(f"wrk said:\n{output}")
     requests, bad_status, socket_errors, rate, p99 = match.groups()
-    return {"requests": int(requests), "bad_status": int(bad_status),
-            "socket_errors": int(socket_errors), "rate": float(rate), "p99_ms": float(p99)}
+    return {
+        "requests": int(requests),
+        "bad_status": int(bad_status),
+        "socket_errors": int(socket_errors),
+        "rate": float(rate),
+        "p99_ms": float(p99),
+    }
 
 
 def start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
     if shutil.which("taskset"):
         command = ["taskset", "-c", "0"] + command
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
 
 
-def measure(name: str, command: list[str], config_text: str, directory: str,
-            port: int, args: argparse.Namespace) -> dict:
+def measure(
+    command: list[str],
+    config_text: str,
+    directory: str,
+    port: int,
+    args: argparse.Namespace,
+) -> dict:
     dbpath = os.path.join(directory, "comments.db")
     config = os.path.join(directory, "site.cfg")
     with open(config, "w") as f:
@@ -210,21 +236,35 @@ def main() -> None:
     runs = {}
     with tempfile.TemporaryDirectory() as directory:
         port = free_port()
-        text = CONFIG.format(dbpath=os.path.join(directory, "comments.db"),
-                             host=HOST, port=port, renderer=args.renderer)
+        text = CONFIG.format(
+            dbpath=os.path.join(directory, "comments.db"),
+            host=HOST,
+            port=port,
+            renderer=args.renderer,
+        )
         twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
         runs["isso-tx"] = measure(
-            "isso-tx",
             [twistd, "--nodaemon", "--pidfile=", "isso", "--config"],
-            text, directory, port, args,
+            text,
+            directory,
+            port,
+            args,
         )
     if args.isso:
         with tempfile.TemporaryDirectory() as directory:
             port = free_port()
-            text = CONFIG.format(dbpath=os.path.join(directory, "comments.db"),
-                                 host=HOST, port=port, renderer="mistune")
+            text = CONFIG.format(
+                dbpath=os.path.join(directory, "comments.db"),
+                host=HOST,
+                port=port,
+                renderer="mistune",
+            )
             runs["isso 0.14"] = measure(
-                "isso", [args.isso, "-c"], text, directory, port, args,
+                [args.isso, "-c"],
+                text,
+                directory,
+                port,
+                args,
             )
 
     names = list(runs)
@@ -242,8 +282,10 @@ def main() -> None:
     for n in names:
         new = runs[n]["POST /new"]
         answered = new["requests"] - new["bad_status"]
-        print(f"{n}: POST /new answered {answered} (non-2xx {new['bad_status']}, "
-              f"socket errors {new['socket_errors']}), stored {new['stored']}")
+        print(
+            f"{n}: POST /new answered {answered} (non-2xx {new['bad_status']}, "
+            f"socket errors {new['socket_errors']}), stored {new['stored']}"
+        )
 
 
 if __name__ == "__main__":
