@@ -546,29 +546,6 @@ def _describe_database(path: str) -> tuple[str, list[str]]:
     ), problems
 
 
-def _check_settings(config: SiteConfig) -> list[str]:
-    """
-    Build what the daemon builds from the settings at start-up, to find the
-    problems it would stop on.
-    """
-    from .addresses import Origins, ProxyPolicy
-    from .hashing import make_hash_function
-    from .markup import Markup
-
-    problems = []
-    for check in (
-        lambda: Origins(config.general.hosts),
-        lambda: ProxyPolicy(config.server.trusted_proxies),
-        lambda: Markup(config.markup),
-        lambda: make_hash_function(config.hash),
-    ):
-        try:
-            check()
-        except ValueError as e:
-            problems.append(f"{config.path}: {e}")
-    return problems
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     paths = _config_paths(args)
     problems: list[str] = []
@@ -588,7 +565,6 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems.append(str(e.code).removeprefix("isso-tx: "))
 
     for config in configs:
-        problems += _check_settings(config)
         database, database_problems = _describe_database(config.general.dbpath)
         problems += database_problems
         name = config.general.name

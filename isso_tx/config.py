@@ -510,6 +510,12 @@ class _SiteReader:
                 "no website configured: give the address of each site that "
                 "embeds the comments, one per line",
             )
+        from .addresses import Origins
+
+        try:
+            Origins(hosts)
+        except ValueError as e:
+            raise self.error("general", "host", str(e)) from None
         for host in hosts:
             if "," in host or " " in host:
                 self.warnings.append(
@@ -574,12 +580,19 @@ class _SiteReader:
                 "server", "samesite",
                 f"{samesite!r}: use None, Lax or Strict (or leave it empty)",
             )
+        trusted_proxies = self.line_list("server", "trusted-proxies")
+        from .addresses import ProxyPolicy
+
+        try:
+            ProxyPolicy(trusted_proxies)
+        except ValueError as e:
+            raise self.error("server", "trusted-proxies", str(e)) from None
         return ServerConfig(
             listen=tuple(listen),
             public_endpoint=public_endpoint,
             reload=self.boolean("server", "reload"),
             profile=self.boolean("server", "profile"),
-            trusted_proxies=self.line_list("server", "trusted-proxies"),
+            trusted_proxies=trusted_proxies,
             samesite=SAMESITE[samesite.lower()],
         )
 

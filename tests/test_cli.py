@@ -1262,7 +1262,7 @@ class CheckTests(CommandMixin, SynchronousTestCase):
         self.assertEqual(code, 1)
         self.assertOneLine(err, "schema version 6")
 
-        # Found only when the daemon builds the site from its settings.
+        # A value only the daemon's parts can judge (an address).
         config, _ = self.site("trusted-proxies = 10.0.0.300\n")
         code, _, err = self.run_cli("-c", config, "check")
         self.assertEqual(code, 1)

@@ -169,6 +169,8 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
             ("[hash]\nalgorithm = nosuchhash\n", "hash", "algorithm", ""),
             ("[rss]\nlimit = 0\n", "rss", "limit", "at least 1"),
             ("[general]\nname = a/b\n", "general", "name", "cannot contain"),
+            ("[server]\ntrusted-proxies = 10.0.0.300\n", "server", "trusted-proxies",
+             "10.0.0.300"),
         ]
         for text, section, key, message in cases:
             error = self.refused("[general]\nhost = http://example.org\n" + text
@@ -178,6 +180,11 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
             self.assertEqual((error.section, error.key), (section, key), text)
             self.assertIn(message, error.message, text)
             self.assertTrue(str(error).startswith(error.path + f": [{section}] {key}: "))
+
+    def test_bad_host(self) -> None:
+        error = self.refused("[general]\nhost = http://example.org:port/\n")
+        self.assertEqual((error.section, error.key), ("general", "host"))
+        self.assertIn("not a website address", error.message)
 
     def test_unknown_markup_names(self) -> None:
         error = self.refused(
