@@ -22,12 +22,14 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .config import ConfigError, SiteConfig, load_site_config
+from .config import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    SiteConfig,
+    config_paths,
+    load_site_config,
+)
 from .db import SCHEMA_VERSION, DatabaseError, _table_names, _user_version
-
-# As for twistd isso (isso_tx.tap), which this module does not import so
-# that the command starts quickly.
-DEFAULT_CONFIG = "/etc/isso/isso.cfg"
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -175,11 +177,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config_paths(args: argparse.Namespace) -> list[str]:
-    paths = getattr(args, "configs", None)
-    if paths:
-        return paths
-    settings = os.environ.get("ISSO_SETTINGS", "")
-    return [p for p in settings.split(";") if p] or [DEFAULT_CONFIG]
+    return config_paths(getattr(args, "configs", None) or [])
 
 
 def _one_site(args: argparse.Namespace) -> SiteConfig:

@@ -337,6 +337,25 @@ def _escape_endpoint(value: str) -> str:
     return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
 
 
+DEFAULT_CONFIG = "/etc/isso/isso.cfg"
+
+
+def config_paths(
+    given: list[str], environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """
+    Return the configuration files to read: those given on the command
+    line, else those in C{$ISSO_SETTINGS} (separated by C{;}), else
+    L{DEFAULT_CONFIG}.
+    """
+    if given:
+        return list(given)
+    if environ is None:
+        environ = os.environ
+    settings = environ.get("ISSO_SETTINGS", "")
+    return [path for path in settings.split(";") if path] or [DEFAULT_CONFIG]
+
+
 def load_site_config(path: str, environ: Mapping[str, str] | None = None) -> SiteConfig:
     """
     Read one site's configuration file over the built-in defaults.

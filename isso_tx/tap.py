@@ -17,13 +17,17 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from twisted.web.server import Site
 
-from .config import ConfigError, SiteConfig, load_site_config
+from .config import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    SiteConfig,
+    config_paths,
+    load_site_config,
+)
 from .db import DatabaseError
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
 from .views.http import LimitedRequest
-
-DEFAULT_CONFIG = "/etc/isso/isso.cfg"
 
 log = Logger()
 # One line per request, under a namespace of its own so that it can be
@@ -61,9 +65,7 @@ class Options(usage.Options):
         self["listen"].append(endpoint)
 
     def postOptions(self) -> None:
-        if not self["configs"]:
-            settings = os.environ.get("ISSO_SETTINGS", "")
-            self["configs"] = [p for p in settings.split(";") if p] or [DEFAULT_CONFIG]
+        self["configs"] = config_paths(self["configs"])
 
 
 class StartupError(SystemExit):
