@@ -29,7 +29,7 @@ from .config import (
     config_paths,
     load_site_config,
 )
-from .db import SCHEMA_VERSION, DatabaseError, _table_names, _user_version
+from .db import SCHEMA_VERSION, DatabaseError, table_names, user_version
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -482,9 +482,9 @@ def _copy_verified(
                 + "; ".join(problems[:5])
             )
         threads, comments = (
-            _counts(copy) if {"threads", "comments"} <= _table_names(copy) else (0, 0)
+            _counts(copy) if {"threads", "comments"} <= table_names(copy) else (0, 0)
         )
-        return _user_version(copy), threads, comments
+        return user_version(copy), threads, comments
     finally:
         copy.close()
 
@@ -514,8 +514,8 @@ def _describe_database(path: str) -> tuple[str, list[str]]:
     except sqlite3.Error as e:
         return path, problems + [f"{path}: cannot open: {e}"]
     try:
-        version = _user_version(conn)
-        tables = _table_names(conn)
+        version = user_version(conn)
+        tables = table_names(conn)
         (journal,) = conn.execute("PRAGMA journal_mode").fetchone()
         if version > SCHEMA_VERSION:
             problems.append(

@@ -56,12 +56,18 @@ def _statements(name: str) -> Iterator[str]:
             pending = ""
 
 
-def _table_names(conn: sqlite3.Connection) -> set[str]:
+def table_names(conn: sqlite3.Connection) -> set[str]:
+    """
+    Return the names of the database's tables.
+    """
     rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     return {name for (name,) in rows}
 
 
-def _user_version(conn: sqlite3.Connection) -> int:
+def user_version(conn: sqlite3.Connection) -> int:
+    """
+    Return the schema version Isso keeps in C{PRAGMA user_version}.
+    """
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
@@ -201,8 +207,8 @@ def prepare_database(path: str, legacy_session_key: str | None = None) -> str:
 def _prepare(
     conn: sqlite3.Connection, path: str, legacy_session_key: str | None
 ) -> str:
-    existing = _table_names(conn) & {"threads", "comments", "preferences"}
-    version = _user_version(conn)
+    existing = table_names(conn) & {"threads", "comments", "preferences"}
+    version = user_version(conn)
     if version > SCHEMA_VERSION:
         raise DatabaseError(
             f"{path}: schema version {version} was written by a newer release "
@@ -236,7 +242,7 @@ def _prepare(
         conn.execute("ROLLBACK")
         raise
 
-    while (version := _user_version(conn)) < SCHEMA_VERSION:
+    while (version := user_version(conn)) < SCHEMA_VERSION:
         conn.execute("BEGIN IMMEDIATE")
         try:
             _MIGRATIONS[version](conn, legacy_session_key)
