@@ -29,7 +29,14 @@ from .config import (
     config_paths,
     load_site_config,
 )
-from .db import SCHEMA_VERSION, DatabaseError, table_names, user_version
+from .db import (
+    ISSO_TABLES,
+    SCHEMA_VERSION,
+    DatabaseError,
+    check_schema_version,
+    table_names,
+    user_version,
+)
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -517,13 +524,11 @@ def _describe_database(path: str) -> tuple[str, list[str]]:
         version = user_version(conn)
         tables = table_names(conn)
         (journal,) = conn.execute("PRAGMA journal_mode").fetchone()
-        if version > SCHEMA_VERSION:
-            problems.append(
-                f"{path}: schema version {version} was written by a newer Isso; "
-                f"this server understands up to {SCHEMA_VERSION}"
-            )
-            return f"{path} (schema version {version})", problems
-        if not tables & {"threads", "comments", "preferences"}:
+        try:
+            check_schema_version(path, version)
+        except DatabaseError as e:
+            return f"{path} (schema version {version})", problems + [str(e)]
+        if not tables & ISSO_TABLES:
             return f"{path} (empty; will be set up)", problems
         if not {"threads", "comments"} <= tables:
             problems.append(f"{path}: an Isso database but tables are missing")

@@ -56,12 +56,28 @@ def _statements(name: str) -> Iterator[str]:
             pending = ""
 
 
+# The tables that make a file an Isso database.
+ISSO_TABLES = frozenset({"threads", "comments", "preferences"})
+
+
 def table_names(conn: sqlite3.Connection) -> set[str]:
     """
     Return the names of the database's tables.
     """
     rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     return {name for (name,) in rows}
+
+
+def check_schema_version(path: str, version: int) -> None:
+    """
+    @raise DatabaseError: the database was written by a newer Isso, whose
+        schema this server cannot know.
+    """
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"{path}: schema version {version} was written by a newer release "
+            f"of Isso; this server understands up to version {SCHEMA_VERSION}"
+        )
 
 
 def user_version(conn: sqlite3.Connection) -> int:
@@ -207,13 +223,9 @@ def prepare_database(path: str, legacy_session_key: str | None = None) -> str:
 def _prepare(
     conn: sqlite3.Connection, path: str, legacy_session_key: str | None
 ) -> str:
-    existing = table_names(conn) & {"threads", "comments", "preferences"}
+    existing = table_names(conn) & ISSO_TABLES
     version = user_version(conn)
-    if version > SCHEMA_VERSION:
-        raise DatabaseError(
-            f"{path}: schema version {version} was written by a newer release "
-            f"of Isso; this server understands up to version {SCHEMA_VERSION}"
-        )
+    check_schema_version(path, version)
     if existing and version < SCHEMA_VERSION:
         backup = _backup(conn, path, version)
         _log.info(
