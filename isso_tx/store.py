@@ -581,3 +581,103 @@ def store_renderings_interaction(
         "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM comments WHERE id = ?)",
         [(i, r.source, r.html, i) for i, r in renderings.items()],
     )
+
+
+@dataclass
+class NoSuchThread(Exception):
+    """
+    A thread rename found nothing to rename at C{uri} (or, for a prefix,
+    under it).
+    """
+
+    uri: str
+    prefix: bool
+
+
+@dataclass
+class ThreadExists(Exception):
+    """
+    A thread rename would give a thread the uri of another one, which holds
+    C{comments} comments, and merging was not asked for.
+    """
+
+    uri: str
+    comments: int
+
+
+def renamed_uri(uri: str, old: str, new: str) -> str | None:
+    """
+    Return what C{uri} becomes when the prefix C{old} is renamed C{new}, or
+    None when C{uri} is not at or below C{old}.
+
+    A prefix matches whole path segments: C{/p} matches C{/p}, C{/p/...}
+    and C{/p?...}, not C{/posts}.  A trailing slash on either prefix does
+    not change what follows it in the renamed uris.
+    """
+    if old.endswith("/"):
+        if not uri.startswith(old):
+            return None
+    elif uri != old and not uri.startswith((old + "/", old + "?")):
+        return None
+    rest = uri[len(old.rstrip("/")) :]
+    return new.rstrip("/") + rest if rest else new
+
+
+def rename_thread_interaction(
+    txn: Transaction, old: str, new: str, *, merge: bool, prefix: bool
+) -> list[tuple[str, str, bool]]:
+    """
+    Give the thread at uri C{old} the uri C{new} (with C{prefix}: every
+    thread at or below C{old}, see L{renamed_uri}); return (old uri, new
+    uri, merged) for each thread moved.
+
+    @param merge: when a new uri is already another thread's, move the
+        comments into that thread (which keeps its title) and delete the
+        moved one.
+    @raise NoSuchThread: nothing to rename.
+    @raise ThreadExists: a new uri is taken and C{merge} is false; nothing
+        was changed.
+    """
+    if prefix:
+        txn.execute(
+            "SELECT id, uri FROM threads WHERE substr(uri, 1, ?) = ? ORDER BY id",
+            (len(old.rstrip("/")), old.rstrip("/")),
+        )
+        moves = [
+            (tid, uri, after)
+            for tid, uri in txn.fetchall()
+            if (after := renamed_uri(uri, old, new)) is not None
+        ]
+    else:
+        txn.execute("SELECT id, uri FROM threads WHERE uri = ?", (old,))
+        moves = [(tid, uri, new) for tid, uri in txn.fetchall()]
+    if not moves:
+        raise NoSuchThread(old, prefix)
+    moving = {tid for tid, _, _ in moves}
+    targets: dict[int, int] = {}
+    for tid, _, after in moves:
+        txn.execute("SELECT id FROM threads WHERE uri = ?", (after,))
+        row = txn.fetchone()
+        if row is None or row[0] in moving:
+            continue
+        if not merge:
+            txn.execute("SELECT count(*) FROM comments WHERE tid = ?", (row[0],))
+            raise ThreadExists(after, txn.fetchone()[0])
+        targets[tid] = row[0]
+    # Out of the way first, so that renames within the moved set cannot
+    # collide with each other halfway.
+    for tid, _, _ in moves:
+        if tid not in targets:
+            txn.execute(
+                "UPDATE threads SET uri = ? WHERE id = ?",
+                (f"\0isso-tx-moving-{tid}", tid),
+            )
+    for tid, _, after in moves:
+        if tid in targets:
+            txn.execute(
+                "UPDATE comments SET tid = ? WHERE tid = ?", (targets[tid], tid)
+            )
+            txn.execute("DELETE FROM threads WHERE id = ?", (tid,))
+        else:
+            txn.execute("UPDATE threads SET uri = ? WHERE id = ?", (after, tid))
+    return [(before, after, tid in targets) for tid, before, after in moves]

@@ -1,6 +1,6 @@
 """
-Tests for the C{isso-tx} command (L{isso_tx.cli}) and its importers
-(L{isso_tx.importers}).
+Tests for the C{isso-tx} command (L{isso_tx.cli}) and, through it, its
+importers (L{isso_tx.importers}).
 """
 
 from __future__ import annotations
@@ -1336,7 +1336,7 @@ class RenameTests(CommandMixin, SynchronousTestCase):
         )
         self.assertEqual(code, 1)
         self.assertOneLine(
-            err, "'/recipes/soup/' already exists (1 comments)", "--merge"
+            err, "'/recipes/soup/' already exists (1 comment)", "--merge"
         )
         self.assertEqual(checksum(self.db), before)
 
