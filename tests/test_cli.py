@@ -29,6 +29,7 @@ from isso_tx.bloom import VoterFilter, new_voters
 from isso_tx.cli import main
 from isso_tx.db import SCHEMA_VERSION, prepare_database
 
+from .commandline import child_environment
 from .dumps import measured_import, write_wordpress
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
@@ -1444,7 +1445,7 @@ class ConsoleScriptTests(SynchronousTestCase):
             capture_output="stderr" not in kwargs,
             text=text,
             timeout=120,
-            **kwargs,
+            **{"env": child_environment(), **kwargs},
         )
 
     def test_installed(self) -> None:
@@ -1471,7 +1472,9 @@ class ConsoleScriptTests(SynchronousTestCase):
         with conn:
             conn.execute("UPDATE comments SET text = 'Ünïcödé ✓' WHERE id = 1")
         conn.close()
-        environ = dict(os.environ, LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+        environ = dict(
+            child_environment(), LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0"
+        )
         environ.pop("PYTHONIOENCODING", None)
         result = self.isso_tx("export", text=False, env=environ)
         self.assertEqual(result.returncode, 0, result.stderr)
@@ -1492,6 +1495,7 @@ class ConsoleScriptTests(SynchronousTestCase):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=child_environment(),
         )
         self.assertEqual(len(process.stdout.read(100)), 100)
         process.stdout.close()
