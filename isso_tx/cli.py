@@ -26,6 +26,7 @@ from .config import (
     DEFAULT_CONFIG,
     ConfigError,
     SiteConfig,
+    check_sites,
     config_paths,
     load_site_config,
 )
@@ -560,12 +561,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems.append(str(e))
     several = len(paths) > 1
     if several and len(configs) == len(paths):
-        from .tap import StartupError, check_several_sites
-
         try:
-            check_several_sites(configs)
-        except StartupError as e:
-            problems.append(str(e.code).removeprefix("isso-tx: "))
+            check_sites(configs)
+        except ConfigError as e:
+            problems.append(str(e))
 
     for config in configs:
         database, database_problems = _describe_database(config.general.dbpath)

@@ -17,7 +17,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorThreads
 from twisted.internet.threads import deferToThreadPool
 
-from .config import HashConfig
+from .settings import HashConfig
 
 
 def make_hash_function(config: HashConfig) -> Callable[[str], str]:

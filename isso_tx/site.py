@@ -15,7 +15,7 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 
 from .addresses import Origins, ProxyPolicy, anonymize
-from .config import SiteConfig
+from .settings import SiteConfig
 from .db import Database, prepare_database
 from .hashing import AuthorHasher
 from .mail import Mailer

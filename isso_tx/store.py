@@ -21,7 +21,7 @@ from typing import Any
 from twisted.enterprise.adbapi import Transaction
 
 from .bloom import MAX_VOTES, VoterFilter, new_voters
-from .config import GuardConfig
+from .settings import GuardConfig
 from .guard import Submission, check_guard
 
 PUBLISHED, PENDING, DELETED = 1, 2, 4

@@ -63,6 +63,7 @@ from ..moderation import (
     edit_comment,
     typed_changes,
 )
+from ..settings import SAMPLE_ADMIN_PASSWORD
 from ..signing import InvalidToken
 from ..store import DELETED, PENDING, PUBLISHED
 from ..validation import InvalidComment
@@ -75,8 +76,6 @@ if TYPE_CHECKING:
 COOKIE = "isso-tx-admin"
 SESSION_SALT = "isso-tx-admin-session"
 SESSION_AGE = 24 * 60 * 60
-# Isso's sample value of [admin] password: never accepted.
-EXAMPLE_PASSWORD = "please_choose_a_strong_password"
 
 STATES = {
     PENDING: ("pending", "Pending"),
@@ -593,7 +592,7 @@ class AdminPanel:
     # Sessions
 
     def _password_usable(self) -> bool:
-        return self._config.password not in ("", EXAMPLE_PASSWORD)
+        return self._config.password not in ("", SAMPLE_ADMIN_PASSWORD)
 
     def _secure(self, request: IRequest) -> bool:
         site = self._site
