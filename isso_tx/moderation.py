@@ -33,7 +33,7 @@ from .store import (
     update_comment_interaction,
 )
 from .validation import InvalidComment, check_fields, edit_fields, escape_text
-from .views.shapes import public_comment
+from .shapes import public_comment
 
 if TYPE_CHECKING:
     from .site import CommentSite

@@ -46,7 +46,7 @@ from .http import (
     query_arg,
     read_json,
 )
-from .shapes import listed_comment, public_comment
+from ..shapes import listed_comment, public_comment
 from .thread import LARGEST
 
 if TYPE_CHECKING:

@@ -42,7 +42,7 @@ from ..store import DELETED, PENDING, PUBLISHED, unsubscribe_interaction
 from ..validation import InvalidComment
 from .http import TEXT_TYPE, comment_routes, error_body, json_body, read_json
 from .pages import content_security_policy, owner_page, template
-from .shapes import public_comment
+from ..shapes import public_comment
 
 if TYPE_CHECKING:
     from ..site import CommentSite

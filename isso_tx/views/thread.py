@@ -24,7 +24,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from ..store import SORTS, thread_page_interaction
 from .http import JSON_TYPE, BadRequest, HTTPError, error_body
-from .shapes import listed_comment
+from ..shapes import listed_comment
 
 if TYPE_CHECKING:
     from ..site import CommentSite
