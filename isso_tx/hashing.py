@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorThreads
@@ -52,6 +53,13 @@ def make_hash_function(config: HashConfig) -> Callable[[str], str]:
         return hashlib.new(name, value.encode("utf-8")).hexdigest()
 
     return plain
+
+
+def author_subject(row: dict[str, Any]) -> str:
+    """
+    Return what a stored comment's author hash is computed from.
+    """
+    return AuthorHasher.subject(row["email"], row["remote_addr"])
 
 
 class AuthorHasher:

@@ -180,7 +180,7 @@ def root_resource(sites: list[CommentSite]) -> IResource:
     if len(sites) == 1:
         return sites[0].resource()
     return SiteDispatcher(
-        {site.config.general.name: (site, site.resource()) for site in sites}
+        {site.config.general.name: (site.proxies, site.resource()) for site in sites}
     )
 
 
