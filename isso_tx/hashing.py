@@ -16,9 +16,9 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorThreads
-from twisted.internet.threads import deferToThreadPool
 
 from .settings import HashConfig
+from .threads import run_in_thread
 
 
 def make_hash_function(config: HashConfig) -> Callable[[str], str]:
@@ -117,7 +117,7 @@ class AuthorHasher:
         def compute() -> dict[str, str]:
             return {value: self._function(value) for value in missing}
 
-        d = deferToThreadPool(self._reactor, self._reactor.getThreadPool(), compute)
+        d = run_in_thread(self._reactor, compute)
         d.addCallback(self._remember)
         d.addCallback(lambda computed: {**known, **computed})
         return d

@@ -77,14 +77,6 @@ _LINK_REL_TOKENS = ("nofollow", "noopener")
 _HREF = (None, "href")
 _REL = (None, "rel")
 
-_MISAKA_DEFAULT_EXTENSIONS = (
-    "autolink",
-    "fenced-code",
-    "no-intra-emphasis",
-    "strikethrough",
-    "superscript",
-)
-
 _MISTUNE_PARAMETERS = frozenset({"escape", "hard_wrap"})
 
 

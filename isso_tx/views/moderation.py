@@ -44,10 +44,6 @@ from .pages import content_security_policy, owner_page, template
 from .requests import Addressing
 from ..shapes import public_comment
 
-# The actions of moderation links (the path segment after the id).
-ACTIONS = (b"activate", b"edit", b"delete")
-UNSUBSCRIBE = b"unsubscribe"
-
 # The page styles itself (one inline stylesheet) and loads nothing.
 POLICY = content_security_policy("style-src 'unsafe-inline'")
 
