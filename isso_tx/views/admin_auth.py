@@ -140,6 +140,9 @@ class AdminSessions:
         return self._password not in ("", SAMPLE_ADMIN_PASSWORD)
 
     def password_matches(self, given: str) -> bool:
+        """
+        Whether C{given} is the configured password (in constant time).
+        """
         return password_matches(given, self._password)
 
     def new_session(self) -> str:
@@ -151,6 +154,9 @@ class AdminSessions:
         )
 
     def set_cookie(self, request: IRequest, value: str, max_age: int) -> None:
+        """
+        Send the session cookie (C{""} with C{max_age} 0 removes it).
+        """
         request.responseHeaders.addRawHeader(
             b"set-cookie",
             cookie_header(
@@ -189,14 +195,23 @@ class AdminSessions:
         return None
 
     def revoke(self, sid: str) -> None:
+        """
+        End session C{sid} before it expires (signing out).
+        """
         now = self._clock.seconds()
         for old in [s for s, until in self._revoked.items() if until <= now]:
             del self._revoked[old]
         self._revoked[sid] = now + SESSION_AGE
 
     def csrf_token(self, sid: str) -> str:
+        """
+        Return the token the forms of session C{sid} carry.
+        """
         return self._sessions.digest("admin-csrf", sid)
 
     def check_csrf(self, sid: str, form: dict[str, list[str]]) -> bool:
+        """
+        Whether a form carries the token of session C{sid}.
+        """
         sent = (form.get("csrf") or [""])[0]
         return compare_digest(sent.encode(), self.csrf_token(sid).encode())

@@ -26,6 +26,8 @@ from twisted.web.template import Element, Tag, renderer
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
+from ..addresses import Origins
+from ..db import Database
 from ..moderation import (
     EDITABLE,
     Outcome,
@@ -34,15 +36,13 @@ from ..moderation import (
     owner_changes,
     typed_changes,
 )
-from ..addresses import Origins
-from ..db import Database
+from ..shapes import public_comment
 from ..signing import InvalidToken, Signer
 from ..store import DELETED, PENDING, PUBLISHED, unsubscribe_interaction
 from ..validation import InvalidComment
 from .http import TEXT_TYPE, comment_routes, error_body, json_body, read_json
 from .pages import content_security_policy, owner_page, template
 from .requests import Addressing
-from ..shapes import public_comment
 
 # The page styles itself (one inline stylesheet) and loads nothing.
 POLICY = content_security_policy("style-src 'unsafe-inline'")
