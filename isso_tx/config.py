@@ -12,8 +12,31 @@ import configparser
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from urllib.parse import urlsplit
+
+from .settings import (
+    SAMPLE_ADMIN_PASSWORD,
+    AdminConfig,
+    GeneralConfig,
+    GuardConfig,
+    HashConfig,
+    MarkupConfig,
+    ModerationConfig,
+    RSSConfig,
+    ServerConfig,
+    SiteConfig,
+    SMTPConfig,
+)
+
+# The value types can be imported from here as well, next to the reader
+# that builds them.
+__all__ = [
+    "AdminConfig", "ConfigError", "GeneralConfig", "GuardConfig", "HashConfig",
+    "MarkupConfig", "ModerationConfig", "RSSConfig", "SMTPConfig", "ServerConfig",
+    "SiteConfig", "check_sites", "config_paths", "listen_endpoint",
+    "load_site_config", "parse_duration",
+]
 
 
 class ConfigError(Exception):
@@ -39,115 +62,6 @@ class ConfigError(Exception):
         return f"{where}: {self.message}"
 
 
-@dataclass(frozen=True)
-class GeneralConfig:
-    dbpath: str
-    name: str
-    hosts: tuple[str, ...]
-    max_age: int
-    notify: tuple[str, ...]
-    reply_notifications: bool
-    log_file: str
-    gravatar: bool
-    gravatar_url: str
-    latest_enabled: bool
-    # Only read by the schema 1 -> 2 migration; Isso keeps the key in the
-    # database since then.
-    session_key: str | None
-
-
-@dataclass(frozen=True)
-class AdminConfig:
-    enabled: bool
-    password: str
-
-
-@dataclass(frozen=True)
-class ModerationConfig:
-    enabled: bool
-    approve_if_email_previously_approved: bool
-    purge_after: int
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    # Twisted endpoint strings, already translated from Isso's
-    # http://host:port and unix:///path forms.
-    listen: tuple[str, ...]
-    public_endpoint: str
-    reload: bool
-    profile: bool
-    trusted_proxies: tuple[str, ...]
-    # "" (decided per request), "Strict", "Lax" or "None".
-    samesite: str
-
-
-@dataclass(frozen=True)
-class SMTPConfig:
-    username: str
-    password: str
-    host: str
-    port: int
-    # "none", "starttls" or "ssl".
-    security: str
-    to: str
-    from_: str
-    timeout: int
-
-
-@dataclass(frozen=True)
-class GuardConfig:
-    enabled: bool
-    ratelimit: int
-    direct_reply: int
-    reply_to_self: bool
-    require_author: bool
-    require_email: bool
-
-
-@dataclass(frozen=True)
-class MarkupConfig:
-    # "misaka" or "mistune".
-    renderer: str
-    allowed_elements: tuple[str, ...]
-    allowed_attributes: tuple[str, ...]
-    # misaka extension and render-flag names, with "_" turned into "-".
-    misaka_extensions: tuple[str, ...]
-    misaka_render_flags: tuple[str, ...]
-    mistune_plugins: tuple[str, ...]
-    mistune_parameters: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class HashConfig:
-    salt: str
-    # "pbkdf2[:iterations[:dklen[:prf]]]", "none" or a hashlib name.
-    algorithm: str
-
-
-@dataclass(frozen=True)
-class RSSConfig:
-    base: str
-    limit: int
-
-
-@dataclass(frozen=True)
-class SiteConfig:
-    path: str
-    general: GeneralConfig
-    admin: AdminConfig
-    moderation: ModerationConfig
-    server: ServerConfig
-    smtp: SMTPConfig
-    guard: GuardConfig
-    markup: MarkupConfig
-    hash: HashConfig
-    rss: RSSConfig
-    # Harmless problems found while loading (unknown keys, deprecated
-    # spellings), to be logged at start-up.
-    warnings: tuple[str, ...] = field(default=(), compare=False)
-
-
 # The built-in values, as Isso ships them, except where noted.  Every key a
 # site may set is listed here: a key missing from this table is unknown.
 DEFAULTS: dict[str, dict[str, str]] = {
@@ -166,7 +80,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
     },
     "admin": {
         "enabled": "false",
-        "password": "please_choose_a_strong_password",
+        "password": SAMPLE_ADMIN_PASSWORD,
     },
     "moderation": {
         "enabled": "false",
@@ -688,3 +602,38 @@ class _SiteReader:
         except ValueError as e:
             raise self.error("hash", "algorithm", str(e)) from None
         return config
+
+
+def check_sites(configs: list[SiteConfig]) -> None:
+    """
+    Check that sites can be served by one daemon: each needs a name of its
+    own (its URL prefix) and a database of its own.
+
+    @raise ConfigError: naming the file and key of the first problem.
+    """
+    names: dict[str, str] = {}
+    databases: dict[str, str] = {}
+    for config in configs:
+        name = config.general.name
+        if not name:
+            raise ConfigError(
+                config.path, "general", "name",
+                "a site served with others needs a name, its URL prefix",
+            )
+        if name in (".", ".."):
+            raise ConfigError(
+                config.path, "general", "name", f"{name!r} cannot be a URL prefix"
+            )
+        if name in names:
+            raise ConfigError(
+                config.path, "general", "name",
+                f"{name!r} is already the name of {names[name]}",
+            )
+        names[name] = config.path
+        database = os.path.realpath(config.general.dbpath)
+        if database in databases:
+            raise ConfigError(
+                config.path, "general", "dbpath",
+                f"{database} is already the database of {databases[database]}",
+            )
+        databases[database] = config.path

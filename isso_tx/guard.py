@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from twisted.enterprise.adbapi import Transaction
 
-from .config import GuardConfig
+from .settings import GuardConfig
 
 RATE_WINDOW = 60
 

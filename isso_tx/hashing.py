@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorThreads
-from twisted.internet.threads import deferToThreadPool
 
-from .config import HashConfig
+from .settings import HashConfig
+from .threads import run_in_thread
 
 
 def make_hash_function(config: HashConfig) -> Callable[[str], str]:
@@ -52,6 +53,13 @@ def make_hash_function(config: HashConfig) -> Callable[[str], str]:
         return hashlib.new(name, value.encode("utf-8")).hexdigest()
 
     return plain
+
+
+def author_subject(row: dict[str, Any]) -> str:
+    """
+    Return what a stored comment's author hash is computed from.
+    """
+    return AuthorHasher.subject(row["email"], row["remote_addr"])
 
 
 class AuthorHasher:
@@ -109,7 +117,7 @@ class AuthorHasher:
         def compute() -> dict[str, str]:
             return {value: self._function(value) for value in missing}
 
-        d = deferToThreadPool(self._reactor, self._reactor.getThreadPool(), compute)
+        d = run_in_thread(self._reactor, compute)
         d.addCallback(self._remember)
         d.addCallback(lambda computed: {**known, **computed})
         return d

@@ -24,7 +24,7 @@ from twisted.logger import Logger
 from twisted.mail.smtp import ESMTPSenderFactory, SMTPClientError
 from twisted.python.failure import Failure
 
-from .config import SMTPConfig
+from .settings import SMTPConfig
 
 # Pauses before the second, third and fourth attempt of a delivery.
 RETRY_DELAYS = (10.0, 60.0, 300.0)

@@ -27,7 +27,7 @@ from typing import Any
 import bleach
 from bleach.html5lib_shim import Filter
 
-from .config import MarkupConfig
+from .settings import MarkupConfig
 
 # Bump whenever this module starts producing different HTML for the same
 # settings, so that renderings stored by an older version are redone.
@@ -76,14 +76,6 @@ _LINK_REL_TOKENS = ("nofollow", "noopener")
 
 _HREF = (None, "href")
 _REL = (None, "rel")
-
-_MISAKA_DEFAULT_EXTENSIONS = (
-    "autolink",
-    "fenced-code",
-    "no-intra-emphasis",
-    "strikethrough",
-    "superscript",
-)
 
 _MISTUNE_PARAMETERS = frozenset({"escape", "hard_wrap"})
 

@@ -13,14 +13,19 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.application.internet import TimerService
 from twisted.enterprise.adbapi import Transaction
 from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from .notify import CommentEvent
+from .caches import ResponseCache
+from .db import Database
+from .notify import CommentEvent, Notifiers
+from .rendering import Renderer
+from .shapes import public_comment
 from .store import (
     DELETED,
     PENDING,
@@ -33,10 +38,6 @@ from .store import (
     update_comment_interaction,
 )
 from .validation import InvalidComment, check_fields, edit_fields, escape_text
-from .views.shapes import public_comment
-
-if TYPE_CHECKING:
-    from .site import CommentSite
 
 log = Logger()
 
@@ -153,161 +154,174 @@ def edit_interaction(
     )
 
 
-# The actions
-
-
-async def find_comment(site: CommentSite, comment_id: int) -> dict[str, Any] | None:
-    """
-    Return a comment with its thread's C{uri}, or None.
-    """
-    return await site.database.run(
-        comment_interaction, comment_id, site.renderer.fingerprint
-    )
-
-
-async def activate_comments(
-    site: CommentSite, comment_ids: list[int], *, origin: str, endpoint: str
-) -> list[Result]:
-    """
-    Publish comments waiting for moderation; return a result for each id.
-
-    @param origin: the website the comments' links point to.
-    @param endpoint: where this server is reached, for links in mails.
-    """
-    found = await site.database.run(activate_many_interaction, comment_ids)
-    results = []
-    events = []
-    for item in found:
-        if item is None:
-            results.append(Result(Outcome.GONE))
-            continue
-        thread, before = item
-        comment = {**before, "uri": thread["uri"]}
-        if before["mode"] != PENDING:
-            published = before["mode"] == PUBLISHED
-            outcome = Outcome.ALREADY if published else Outcome.DELETED
-            results.append(Result(outcome, comment))
-            continue
-        comment["mode"] = PUBLISHED
-        results.append(Result(Outcome.DONE, comment))
-        events.append(CommentEvent(thread, comment, origin, endpoint))
-    if events:
-        site.threads.invalidate(*{event.thread["uri"] for event in events})
-    for event in events:
-        log.info(
-            "Comment {id} on {uri} published",
-            id=event.comment["id"],
-            uri=event.thread["uri"],
-        )
-        site.notifiers.comment_activated(event)
-    return results
-
-
-async def activate_comment(
-    site: CommentSite, comment_id: int, *, origin: str, endpoint: str
-) -> Result:
-    """
-    Publish a comment waiting for moderation (see L{activate_comments}).
-    """
-    [result] = await activate_comments(
-        site, [comment_id], origin=origin, endpoint=endpoint
-    )
-    return result
-
-
-async def delete_comments(site: CommentSite, comment_ids: list[int]) -> list[Result]:
-    """
-    Delete comments; one with replies stays as a placeholder.  Return a
-    result for each id.
-    """
-    results = await site.database.run(
-        delete_many_interaction,
-        comment_ids,
-        site.renderer.placeholder,
-        site.renderer.fingerprint,
-    )
-    deleted = [r.comment for r in results if r.outcome is Outcome.DONE]
-    if deleted:
-        site.threads.invalidate(*{row["uri"] for row in deleted})
-    for row in deleted:
-        log.info("Comment {id} on {uri} deleted", id=row["id"], uri=row["uri"])
-        site.notifiers.comment_deleted(row["id"])
-    return results
-
-
-async def delete_comment(site: CommentSite, comment_id: int) -> Result:
-    """
-    Delete a comment (see L{delete_comments}).
-    """
-    [result] = await delete_comments(site, [comment_id])
-    return result
-
-
-async def edit_comment(
-    site: CommentSite, comment_id: int, changes: dict[str, Any]
-) -> Result:
-    """
-    Change a comment's columns (from L{owner_changes} or L{typed_changes})
-    and render the new text.  Only the columns given change: the comment is
-    not marked as modified unless C{changes} sets C{modified}.
-    """
-    rendering = (
-        await site.renderer.render(changes["text"]) if "text" in changes else None
-    )
-    result = await site.database.run(
-        edit_interaction, comment_id, changes, rendering, site.renderer.fingerprint
-    )
-    if result.outcome is Outcome.DONE:
-        updated = result.comment
-        assert updated is not None
-        site.threads.invalidate(updated["uri"])
-        log.info("Comment {id} on {uri} edited", id=comment_id, uri=updated["uri"])
-        site.notifiers.comment_edited(comment_id, public_comment(updated))
-    return result
-
-
 # Purging runs at least this often, so that a comment goes soon after it
 # has waited out [moderation] purge-after.
 PURGE_PERIOD = 3600.0
 
 
-async def purge_pending(site: CommentSite) -> list[str]:
+class Moderation:
     """
-    Delete the comments that waited for approval longer than C{[moderation]
-    purge-after}; return the uris of the threads that changed.
+    The owner's actions on the comments of one site.
+
+    @param purge_after: C{[moderation] purge-after}, in seconds; 0 keeps
+        pending comments until a moderator decides.
     """
-    older_than = site.config.moderation.purge_after
-    uris = await site.database.run(
-        purge_interaction, site.clock.seconds(), older_than
-    )
-    if uris:
-        site.threads.invalidate(*uris)
-        log.info(
-            "Purged comments that waited more than {days:.1f} days for "
-            "approval, on: {uris}",
-            days=older_than / 86400,
-            uris=", ".join(uris),
+
+    def __init__(
+        self,
+        database: Database,
+        renderer: Renderer,
+        responses: ResponseCache,
+        notifiers: Notifiers,
+        clock: IReactorTime,
+        purge_after: int,
+    ) -> None:
+        self._database = database
+        self._renderer = renderer
+        self._responses = responses
+        self._notifiers = notifiers
+        self._clock = clock
+        self._purge_after = purge_after
+
+    async def find_comment(self, comment_id: int) -> dict[str, Any] | None:
+        """
+        Return a comment with its thread's C{uri}, or None.
+        """
+        return await self._database.run(
+            comment_interaction, comment_id, self._renderer.fingerprint
         )
-    return uris
 
+    async def activate_comments(
+        self, comment_ids: list[int], *, origin: str, endpoint: str
+    ) -> list[Result]:
+        """
+        Publish comments waiting for moderation; return a result for each id.
 
-def purge_service(site: CommentSite) -> TimerService | None:
-    """
-    Return the service that purges stale pending comments of a site, now
-    and then periodically (every hour, or more often for a short
-    C{purge-after}); None when C{purge-after} is 0 (pending comments are
-    then kept until a moderator decides).
-    """
-    if site.config.moderation.purge_after <= 0:
-        return None
-    period = max(1.0, min(float(site.config.moderation.purge_after), PURGE_PERIOD))
+        @param origin: the website the comments' links point to.
+        @param endpoint: where this server is reached, for links in mails.
+        """
+        found = await self._database.run(activate_many_interaction, comment_ids)
+        results = []
+        events = []
+        for item in found:
+            if item is None:
+                results.append(Result(Outcome.GONE))
+                continue
+            thread, before = item
+            comment = {**before, "uri": thread["uri"]}
+            if before["mode"] != PENDING:
+                published = before["mode"] == PUBLISHED
+                outcome = Outcome.ALREADY if published else Outcome.DELETED
+                results.append(Result(outcome, comment))
+                continue
+            comment["mode"] = PUBLISHED
+            results.append(Result(Outcome.DONE, comment))
+            events.append(CommentEvent(thread, comment, origin, endpoint))
+        if events:
+            self._responses.invalidate(*{event.thread["uri"] for event in events})
+        for event in events:
+            log.info(
+                "Comment {id} on {uri} published",
+                id=event.comment["id"],
+                uri=event.thread["uri"],
+            )
+            self._notifiers.comment_activated(event)
+        return results
 
-    def purge() -> Deferred[None]:
-        d = Deferred.fromCoroutine(purge_pending(site))
-        d.addCallback(lambda _: None)
-        d.addErrback(lambda f: log.failure("While purging pending comments", f))
-        return d
+    async def activate_comment(
+        self, comment_id: int, *, origin: str, endpoint: str
+    ) -> Result:
+        """
+        Publish a comment waiting for moderation (see L{activate_comments}).
+        """
+        [result] = await self.activate_comments(
+            [comment_id], origin=origin, endpoint=endpoint
+        )
+        return result
 
-    service = TimerService(period, purge)
-    service.clock = site.clock
-    return service
+    async def delete_comments(self, comment_ids: list[int]) -> list[Result]:
+        """
+        Delete comments; one with replies stays as a placeholder.  Return a
+        result for each id.
+        """
+        results = await self._database.run(
+            delete_many_interaction,
+            comment_ids,
+            self._renderer.placeholder,
+            self._renderer.fingerprint,
+        )
+        deleted = [r.comment for r in results if r.outcome is Outcome.DONE]
+        if deleted:
+            self._responses.invalidate(*{row["uri"] for row in deleted})
+        for row in deleted:
+            log.info("Comment {id} on {uri} deleted", id=row["id"], uri=row["uri"])
+            self._notifiers.comment_deleted(row["id"])
+        return results
+
+    async def delete_comment(self, comment_id: int) -> Result:
+        """
+        Delete a comment (see L{delete_comments}).
+        """
+        [result] = await self.delete_comments([comment_id])
+        return result
+
+    async def edit_comment(self, comment_id: int, changes: dict[str, Any]) -> Result:
+        """
+        Change a comment's columns (from L{owner_changes} or L{typed_changes})
+        and render the new text.  Only the columns given change: the comment
+        is not marked as modified unless C{changes} sets C{modified}.
+        """
+        renderer = self._renderer
+        rendering = (
+            await renderer.render(changes["text"]) if "text" in changes else None
+        )
+        result = await self._database.run(
+            edit_interaction, comment_id, changes, rendering, renderer.fingerprint
+        )
+        if result.outcome is Outcome.DONE:
+            updated = result.comment
+            assert updated is not None
+            self._responses.invalidate(updated["uri"])
+            log.info("Comment {id} on {uri} edited", id=comment_id, uri=updated["uri"])
+            self._notifiers.comment_edited(comment_id, public_comment(updated))
+        return result
+
+    async def purge_pending(self) -> list[str]:
+        """
+        Delete the comments that waited for approval longer than
+        C{[moderation] purge-after}; return the uris of the threads that
+        changed.
+        """
+        older_than = self._purge_after
+        uris = await self._database.run(
+            purge_interaction, self._clock.seconds(), older_than
+        )
+        if uris:
+            self._responses.invalidate(*uris)
+            log.info(
+                "Purged comments that waited more than {days:.1f} days for "
+                "approval, on: {uris}",
+                days=older_than / 86400,
+                uris=", ".join(uris),
+            )
+        return uris
+
+    def purge_service(self) -> TimerService | None:
+        """
+        Return the service that purges stale pending comments, now and then
+        periodically (every hour, or more often for a short C{purge-after});
+        None when C{purge-after} is 0.
+        """
+        if self._purge_after <= 0:
+            return None
+        period = max(1.0, min(float(self._purge_after), PURGE_PERIOD))
+
+        def purge() -> Deferred[None]:
+            d = Deferred.fromCoroutine(self.purge_pending())
+            d.addCallback(lambda _: None)
+            d.addErrback(lambda f: log.failure("While purging pending comments", f))
+            return d
+
+        service = TimerService(period, purge)
+        service.clock = self._clock
+        return service

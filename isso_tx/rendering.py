@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorThreads
-from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 
 from .db import Database
@@ -25,6 +24,7 @@ from .store import (
     stale_renderings_interaction,
     store_renderings_interaction,
 )
+from .threads import run_in_thread
 
 
 class Markdown(Protocol):
@@ -64,9 +64,7 @@ class Renderer:
         def render_all() -> dict[int, Rendering]:
             return {key: self.render_here(text) for key, text in texts.items()}
 
-        return deferToThreadPool(
-            self._reactor, self._reactor.getThreadPool(), render_all
-        )
+        return run_in_thread(self._reactor, render_all)
 
     async def render(self, text: str) -> Rendering:
         """

@@ -5,33 +5,33 @@ One configured site: its database, its settings, and its web resource.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from twisted.application.internet import TimerService
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
-from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 
-from .addresses import Origins, ProxyPolicy, anonymize
-from .config import SiteConfig
+from .addresses import Origins, ProxyPolicy
+from .caches import ResponseCache
 from .db import Database, prepare_database
 from .hashing import AuthorHasher
 from .mail import Mailer
 from .markup import Markup
-from .moderation import purge_service
-from .notify import MailNotifier, Notifiers, StdoutNotifier
+from .moderation import Moderation
+from .notify import MailNotifier, Notifier, Notifiers, StdoutNotifier
 from .rendering import Renderer
+from .settings import SiteConfig
 from .signing import Signer
 from .titles import TitleFetcher
 from .views.admin import AdminPanel
+from .views.admin_auth import AdminSessions
 from .views.comments import CommentsAPI
-from .views.http import cookie_header
 from .views.moderation import ModerationPages
+from .views.requests import Addressing
 from .views.root import SiteResource
 from .views.static import StaticResource, load_assets
-from .views.thread import ThreadCache
+from .views.thread import ThreadResource
 
 # How often writes by other programs (the command line, Isso) are looked for.
 EXTERNAL_WRITES_CHECK = 2.0
@@ -42,22 +42,11 @@ def _data_version_interaction(txn: Any) -> int:
     return txn.fetchone()[0]
 
 
-def mark_site_root(request: IRequest) -> None:
-    """
-    Remember the path segments a site is served under, before routing
-    moves more of them out of C{postpath}.
-    """
-    request.isso_site_root = list(request.prepath)
-
-
-def site_root(request: IRequest) -> list[bytes]:
-    return getattr(request, "isso_site_root", request.prepath)
-
-
 class CommentSite(MultiService):
     """
-    Everything one site needs to answer requests, and the services that
-    keep it running (its database pool and its periodic jobs).
+    One site put together: every part it is made of, built here and handed
+    to the parts that use it, and the services that keep it running (its
+    database pool, its mail queue and its periodic jobs).
 
     Build it with L{open_site}, which prepares the database first.
     """
@@ -78,8 +67,8 @@ class CommentSite(MultiService):
         self.origins = Origins(config.general.hosts)
         self.proxies = ProxyPolicy(config.server.trusted_proxies)
         self.titles = TitleFetcher(reactor)
-        self.threads = ThreadCache()
-        backends: list[Any] = []
+        self.responses = ResponseCache()
+        backends: list[Notifier] = []
         if "stdout" in config.general.notify:
             backends.append(StdoutNotifier(self.signer))
         # Mails leave through a queue of their own (see isso_tx.mail).
@@ -88,16 +77,31 @@ class CommentSite(MultiService):
         if "smtp" in config.general.notify or config.general.reply_notifications:
             self.mailer = Mailer(config.smtp, reactor)
             self.mailer.setServiceParent(self)
-            self.mail_notifier = MailNotifier(self, self.mailer)
+            self.mail_notifier = MailNotifier(
+                config.general,
+                config.smtp,
+                self.mailer,
+                self.signer,
+                self.database,
+                reactor,
+            )
             backends.append(self.mail_notifier)
         self.notifiers = Notifiers(backends)
+        self.moderation = Moderation(
+            self.database,
+            self.renderer,
+            self.responses,
+            self.notifiers,
+            reactor,
+            config.moderation.purge_after,
+        )
         self.client_config = self._client_config()
         self._data_version: int | None = None
 
         watcher = TimerService(EXTERNAL_WRITES_CHECK, self._check_external_writes)
         watcher.clock = reactor
         watcher.setServiceParent(self)
-        purger = purge_service(self)
+        purger = self.moderation.purge_service()
         if purger is not None:
             purger.setServiceParent(self)
 
@@ -140,7 +144,7 @@ class CommentSite(MultiService):
                 "{path} was changed by another program; dropping cached threads",
                 path=self.config.general.dbpath,
             )
-            self.threads.clear()
+            self.responses.clear()
             await self.renderer.sweep()
         self._data_version = version
 
@@ -149,99 +153,71 @@ class CommentSite(MultiService):
         d.addErrback(lambda f: self.log.failure("While checking the database", f))
         return d
 
-    # Per-request facts
-
-    def client_network(self, request: IRequest) -> str:
+    def addressing(self) -> Addressing:
         """
-        Return the anonymised network of the requester.
+        Return how this site reads its requests, as served now (alone at
+        C{/}, or under C{/<name>/} among several).
         """
-        return anonymize(self.proxies.client_address(request))
-
-    def hash_subject(self, row: dict[str, Any]) -> str:
-        return self.hasher.subject(row["email"], row["remote_addr"])
-
-    def strip_script_name(self, request: IRequest) -> None:
-        """
-        Honour C{X-Script-Name} from a trusted proxy that serves the site
-        below a path: the prefix is moved out of the path to be routed.
-        """
-        prefix = self.proxies.forwarded_header(request, b"x-script-name") or ""
-        segments = [s.encode() for s in prefix.strip("/").split("/") if s]
-        if segments and request.postpath[: len(segments)] == segments:
-            del request.postpath[: len(segments)]
-            request.prepath.extend(segments)
-        mark_site_root(request)
-
-    def host_url(self, request: IRequest) -> str:
-        """
-        Return where this server is reached, as the request says: scheme,
-        host and the path prefix the site is served under.
-        """
-        scheme = self.proxies.scheme(request)
-        host_header = request.getHeader(b"host")
-        if host_header is not None:
-            host = host_header.decode("latin-1")
-        else:
-            address = request.getHost()
-            host = getattr(address, "host", "localhost")
-            port = getattr(address, "port", None)
-            default = 443 if scheme == "https" else 80
-            if port and port != default:
-                host = f"{host}:{port}"
-        prefix = self.proxies.forwarded_header(request, b"x-forwarded-prefix") or ""
-        script = "/".join(
-            quote(s.decode("utf-8", "replace")) for s in site_root(request)
+        return Addressing(
+            self.proxies,
+            public_endpoint=self.config.server.public_endpoint,
+            samesite=self.config.server.samesite,
+            shared=self.mount != "/",
         )
-        root = "/".join(p.strip("/") for p in (prefix, script) if p.strip("/"))
-        return f"{scheme}://{host}" + (f"/{root}" if root else "")
-
-    def endpoint(self, request: IRequest) -> str:
-        """
-        Return the public address of this server, for links in mails and
-        logs: C{[server] public-endpoint}, or what the request shows.
-        """
-        return self.config.server.public_endpoint or self.host_url(request)
-
-    def set_cookie(
-        self, request: IRequest, name: str, value: str, max_age: int
-    ) -> None:
-        """
-        Send a cookie for the server's own host, and a copy the embedding
-        page's script may set on the website (C{X-Set-Cookie}, prefixed
-        C{isso-}), as Isso's client expects.
-
-        Among several sites the server's cookie is for the site's own path,
-        so that the sites' comment ids, which overlap, do not share cookies.
-        """
-        secure = self.endpoint(request).startswith("https://")
-        samesite = self.config.server.samesite or ("None" if secure else "Lax")
-        path = "/"
-        if self.mount != "/":
-            path = urlsplit(self.host_url(request)).path.rstrip("/") + "/"
-        for header, cookie_name, cookie_path in (
-            (b"set-cookie", name, path),
-            (b"x-set-cookie", f"isso-{name}", "/"),
-        ):
-            request.responseHeaders.addRawHeader(
-                header,
-                cookie_header(
-                    cookie_name,
-                    value,
-                    max_age=max_age,
-                    now=self.clock.seconds(),
-                    secure=secure,
-                    samesite=samesite,
-                    path=cookie_path,
-                ),
-            )
 
     def resource(self) -> IResource:
+        """
+        Return the site's web resource, each view given what it uses.
+        """
+        config = self.config
+        addressing = self.addressing()
+        thread = ThreadResource(
+            config.general,
+            self.database,
+            self.renderer,
+            self.hasher,
+            self.responses,
+            self.client_config,
+        )
+        api = CommentsAPI(
+            config,
+            self.database,
+            self.renderer,
+            self.hasher,
+            self.signer,
+            self.titles,
+            self.origins,
+            addressing,
+            self.responses,
+            self.notifiers,
+            self.clock,
+            self.client_config,
+        )
+        sessions = AdminSessions(
+            config.admin.password, self.signer, addressing, self.clock
+        )
+        admin = AdminPanel(
+            config.admin,
+            config.general.name,
+            sessions,
+            self.moderation,
+            self.database,
+            self.renderer,
+            self.origins,
+            addressing,
+            self.clock,
+        )
+        mail_links = ModerationPages(
+            self.moderation, self.signer, self.database, self.origins, addressing
+        )
         return SiteResource(
-            self,
-            CommentsAPI(self).app.resource(),
+            self.origins,
+            addressing,
+            thread,
+            api.app.resource(),
             StaticResource(load_assets()),
-            admin=AdminPanel(self).app.resource(),
-            mail_links=ModerationPages(self).app.resource(),
+            admin=admin.app.resource(),
+            mail_links=mail_links.app.resource(),
         )
 
 

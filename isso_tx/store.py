@@ -21,8 +21,8 @@ from typing import Any
 from twisted.enterprise.adbapi import Transaction
 
 from .bloom import MAX_VOTES, VoterFilter, new_voters
-from .config import GuardConfig
 from .guard import Submission, check_guard
+from .settings import GuardConfig
 
 PUBLISHED, PENDING, DELETED = 1, 2, 4
 
@@ -681,3 +681,49 @@ def rename_thread_interaction(
         else:
             txn.execute("UPDATE threads SET uri = ? WHERE id = ?", (after, tid))
     return [(before, after, tid in targets) for tid, before, after in moves]
+
+
+def _subscribed(value: Any) -> bool:
+    """
+    Isso stores the C{notification} flag as the client sent it.
+    """
+    return bool(value) and str(value).strip().lower() not in ("0", "false")
+
+
+def reply_recipients_interaction(
+    txn: Transaction, comment: dict[str, Any]
+) -> list[str]:
+    """
+    Return the stored e-mails to tell about C{comment}, a reply that has
+    just been published: the author of the comment it answers, and those of
+    the published answers beside it, if they asked for notifications.
+    Never the reply's own author, and each address once.
+    """
+    parent = comment["parent"]
+    if parent is None:
+        return []
+    txn.execute(
+        "SELECT id, email, notification FROM comments WHERE id = ?", (parent,)
+    )
+    candidates = list(txn.fetchall())
+    txn.execute(
+        "SELECT id, email, notification FROM comments "
+        "WHERE tid = ? AND parent = ? AND mode = ? ORDER BY id",
+        (comment["tid"], parent, PUBLISHED),
+    )
+    candidates += txn.fetchall()
+    own = (comment["email"] or "").strip().lower()
+    seen: set[str] = set()
+    recipients = []
+    for row in candidates:
+        email = row["email"]
+        if row["id"] == comment["id"] or not email or not _subscribed(
+            row["notification"]
+        ):
+            continue
+        key = email.strip().lower()
+        if key == own or key in seen:
+            continue
+        seen.add(key)
+        recipients.append(email)
+    return recipients

@@ -21,6 +21,7 @@ from .config import (
     DEFAULT_CONFIG,
     ConfigError,
     SiteConfig,
+    check_sites,
     config_paths,
     load_site_config,
 )
@@ -146,46 +147,11 @@ def load_configs(paths: list[str]) -> list[SiteConfig]:
     """
     try:
         configs = [load_site_config(path) for path in paths]
+        if len(configs) > 1:
+            check_sites(configs)
     except ConfigError as e:
         raise StartupError(str(e))
-    if len(configs) > 1:
-        check_several_sites(configs)
     return configs
-
-
-def check_several_sites(configs: list[SiteConfig]) -> None:
-    """
-    Sites served by one daemon each need a name of their own (their URL
-    prefix) and a database of their own.
-
-    @raise StartupError: naming the file of the first problem.
-    """
-    names: dict[str, str] = {}
-    databases: dict[str, str] = {}
-    for config in configs:
-        name = config.general.name
-        if not name:
-            raise StartupError(
-                f"{config.path}: [general] name: a site served with others "
-                "needs a name, its URL prefix"
-            )
-        if name in (".", ".."):
-            raise StartupError(
-                f"{config.path}: [general] name: {name!r} cannot be a URL prefix"
-            )
-        if name in names:
-            raise StartupError(
-                f"{config.path}: [general] name: {name!r} is already the name "
-                f"of {names[name]}"
-            )
-        names[name] = config.path
-        database = os.path.realpath(config.general.dbpath)
-        if database in databases:
-            raise StartupError(
-                f"{config.path}: [general] dbpath: {database} is already the "
-                f"database of {databases[database]}"
-            )
-        databases[database] = config.path
 
 
 def open_sites(configs: list[SiteConfig], reactor: Any) -> list[CommentSite]:
@@ -214,7 +180,7 @@ def root_resource(sites: list[CommentSite]) -> IResource:
     if len(sites) == 1:
         return sites[0].resource()
     return SiteDispatcher(
-        {site.config.general.name: (site, site.resource()) for site in sites}
+        {site.config.general.name: (site.proxies, site.resource()) for site in sites}
     )
 
 

@@ -17,7 +17,6 @@ import html5lib
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.error import TimeoutError
 from twisted.internet.protocol import Protocol
-from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.client import Agent, ResponseDone
@@ -26,6 +25,7 @@ from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgent
 
 from . import __version__
+from .threads import run_in_thread
 
 UNTITLED = "Untitled."
 _HTML = "{http://www.w3.org/1999/xhtml}"
@@ -143,9 +143,7 @@ class TitleFetcher:
                 page = await body
                 if page is None:
                     return None
-                return await deferToThreadPool(
-                    self._reactor, self._reactor.getThreadPool(), page_thread, page, uri
-                )
+                return await run_in_thread(self._reactor, page_thread, page, uri)
             except (TimeoutError, CancelledError):
                 self.log.info("Timed out fetching {url} for its title", url=url)
                 return None

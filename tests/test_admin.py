@@ -22,7 +22,7 @@ from isso_tx.admin_store import like_pattern
 from isso_tx.signing import Signer
 from isso_tx.store import activate_interaction
 from isso_tx.tap import Listener, Options, makeService
-from isso_tx.views import admin
+from isso_tx.views import admin, admin_auth
 
 from .support import Client, SiteTestCase, write_config
 
@@ -105,7 +105,7 @@ class PanelTestCase(SiteTestCase):
     def published(self, uri: str = "/page/", **fields: Any) -> Any:
         comment_id = yield self.pending(uri, **fields)
         yield self.site.database.run(activate_interaction, comment_id)
-        self.site.threads.clear()
+        self.site.responses.clear()
         return comment_id
 
     @inlineCallbacks
@@ -234,7 +234,7 @@ class LoginTests(PanelTestCase):
         response = yield self.login()
         self.assertEqual(response.code, 302)
         self.assertEqual(response.header("location"), "/admin/")
-        cookie = cookie_named(response, admin.COOKIE)
+        cookie = cookie_named(response, admin_auth.COOKIE)
         self.assertRegex(
             cookie,
             r"^isso-tx-admin=[\w.-]+; Expires=\w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT; "
@@ -256,7 +256,10 @@ class LoginTests(PanelTestCase):
         """
         response = yield self.login(headers={"X-Forwarded-Proto": "https"})
         self.assertEqual(response.code, 302)
-        self.assertTrue(cookie_named(response, admin.COOKIE).endswith("; Secure"))
+        self.assertRegex(
+            cookie_named(response, admin_auth.COOKIE),
+            r"; Max-Age=86400; Secure; Path=/; HttpOnly; SameSite=Strict$",
+        )
 
     @inlineCallbacks
     def test_constant_time_compare(self):
@@ -265,20 +268,20 @@ class LoginTests(PanelTestCase):
         digests, so neither its content nor its length shows in the timing.
         """
         calls = []
-        real = admin.compare_digest
+        real = admin_auth.compare_digest
 
         def spy(a, b):
             calls.append((a, b))
             return real(a, b)
 
-        self.patch(admin, "compare_digest", spy)
+        self.patch(admin_auth, "compare_digest", spy)
         response = yield self.login(password="x")
         self.assertEqual(response.code, 403)
         self.assertTrue(calls)
         given, expected = calls[0]
         self.assertEqual((len(given), len(expected)), (32, 32))
-        self.assertTrue(admin.password_matches(PASSWORD, PASSWORD))
-        self.assertFalse(admin.password_matches(PASSWORD + " ", PASSWORD))
+        self.assertTrue(admin_auth.password_matches(PASSWORD, PASSWORD))
+        self.assertFalse(admin_auth.password_matches(PASSWORD + " ", PASSWORD))
 
     @inlineCallbacks
     def test_rate_limited(self):
@@ -320,7 +323,7 @@ class LoginTests(PanelTestCase):
         for value in ("nonsense", signer.moderation_key(1),
                       signer.edit_token(1, "x"), signer.sign({"sid": "a", "pw": "b"})):
             response = yield self.owner.get(
-                "/admin/", headers={"Cookie": f"{admin.COOKIE}={value}"}
+                "/admin/", headers={"Cookie": f"{admin_auth.COOKIE}={value}"}
             )
             self.assertEqual(response.code, 302, value)
 
@@ -331,7 +334,7 @@ class LoginTests(PanelTestCase):
         page with a note, and the old session cookie no longer opens the panel.
         """
         csrf = yield self.signed_in()
-        session = next(c.value for c in self.owner.cookies if c.name == admin.COOKIE)
+        session = next(c.value for c in self.owner.cookies if c.name == admin_auth.COOKIE)
         refused = yield self.owner.post("/logout/", raw=b"", content_type=FORM)
         self.assertEqual(refused.code, 403)
         response = yield self.owner.post(
@@ -339,12 +342,12 @@ class LoginTests(PanelTestCase):
         )
         self.assertEqual(response.code, 303)
         self.assertEqual(response.header("location"), "/login/?bye=1")
-        self.assertIn("Max-Age=0", cookie_named(response, admin.COOKIE))
+        self.assertIn("Max-Age=0", cookie_named(response, admin_auth.COOKIE))
         page = yield self.owner.get("/login/?bye=1")
         self.assertIn(b"You are signed out.", page.body)
         replay = self.reader("203.0.113.5")
         response = yield replay.get(
-            "/admin/", headers={"Cookie": f"{admin.COOKIE}={session}"}
+            "/admin/", headers={"Cookie": f"{admin_auth.COOKIE}={session}"}
         )
         self.assertEqual(response.code, 302)
 
@@ -376,7 +379,7 @@ class PrefixTests(PanelTestCase):
         )
         self.assertEqual(response.code, 302)
         self.assertEqual(response.header("location"), "/comments/admin/")
-        self.assertIn("; Path=/comments/;", cookie_named(response, admin.COOKIE))
+        self.assertIn("; Path=/comments/;", cookie_named(response, admin_auth.COOKIE))
         yield self.pending()
         panel = yield self.owner.get("/comments/admin/", headers=headers)
         self.assertEqual(panel.code, 200)
@@ -399,7 +402,7 @@ class PublicEndpointTests(PanelTestCase):
         """
         response = yield self.login()
         self.assertEqual(response.code, 302)
-        self.assertIn("; Secure", cookie_named(response, admin.COOKIE))
+        self.assertIn("; Secure", cookie_named(response, admin_auth.COOKIE))
 
 
 class ListingTests(PanelTestCase):
@@ -731,7 +734,7 @@ class UnitTests(SynchronousTestCase):
         network may try again.
         """
         clock = Clock()
-        throttle = admin.LoginThrottle(clock, limit=3, window=900)
+        throttle = admin_auth.LoginThrottle(clock, limit=3, window=900)
         for _ in range(3):
             self.assertIsNone(throttle.retry_after("net"))
             throttle.failed("net")
@@ -744,7 +747,7 @@ class UnitTests(SynchronousTestCase):
         """
         Only so many networks are remembered.
         """
-        throttle = admin.LoginThrottle(Clock(), limit=1, networks=2)
+        throttle = admin_auth.LoginThrottle(Clock(), limit=1, networks=2)
         for network in ("a", "b", "c"):
             throttle.failed(network)
         self.assertIsNone(throttle.retry_after("a"))
@@ -762,7 +765,7 @@ class UnitTests(SynchronousTestCase):
         the same key does not accept them, nor they its tokens.
         """
         signer = Signer("key", Clock())
-        session = signer.salted(admin.SESSION_SALT)
+        session = signer.salted(admin_auth.SESSION_SALT)
         from isso_tx.signing import InvalidToken
 
         self.assertRaises(InvalidToken, signer.load, session.sign({"sid": "x"}), 60)
@@ -814,7 +817,7 @@ class SeveralSitesTests(TestCase):
         )
         self.assertEqual(response.code, 302)
         self.assertEqual(response.header("location"), "/alpha/admin/")
-        cookie = cookie_named(response, admin.COOKIE)
+        cookie = cookie_named(response, admin_auth.COOKIE)
         self.assertIn("; Path=/alpha/;", cookie)
         panel = yield owner.get("/alpha/admin/")
         self.assertEqual(panel.code, 200)

@@ -16,11 +16,11 @@ from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
+from isso_tx.caches import ResponseCache
 from isso_tx.config import ModerationConfig
-from isso_tx.moderation import PURGE_PERIOD, purge_pending, purge_service
+from isso_tx.moderation import PURGE_PERIOD, Moderation
 from isso_tx.signing import NEVER, Signer
 from isso_tx.store import purge_interaction
-from isso_tx.views.thread import ThreadCache
 
 from .support import SiteTestCase
 
@@ -372,7 +372,13 @@ class KeyTests(ModerationTestCase):
         old = self.key(comment["id"])
         later = Clock()
         later.advance(self.site.clock.seconds() + NEVER + 10)
-        self.site.signer = Signer(secret, later)
+        # The pages check keys with the site's signer, now reading a later
+        # clock.
+        self.patch(
+            self.site.signer,
+            "load_moderation_key",
+            Signer(secret, later).load_moderation_key,
+        )
         response = yield self.client.post(
             f"/id/{comment['id']}/activate/{old}", raw=b"", content_type=FORM
         )
@@ -494,7 +500,7 @@ class PurgeTests(ModerationTestCase):
                 (old_pending["id"], old_published["id"]),
             )
         )
-        uris = yield purge_pending(self.site)
+        uris = yield self.site.moderation.purge_pending()
         self.assertEqual(uris, ["/path/"])
         self.assertIsNone((yield self.row(old_pending["id"])))
         self.assertEqual((yield self.row(new_pending["id"]))["mode"], 2)
@@ -520,7 +526,21 @@ class FakeSite:
         )()
         self.clock = Clock()
         self.database = FakeDatabase()
-        self.threads = ThreadCache()
+        self.responses = ResponseCache()
+
+
+def purge_service(site: FakeSite):
+    """
+    The purge service of a site made of fakes.
+    """
+    return Moderation(
+        site.database,
+        None,
+        site.responses,
+        None,
+        site.clock,
+        site.config.moderation.purge_after,
+    ).purge_service()
 
 
 class PurgeServiceTests(SynchronousTestCase):
@@ -543,7 +563,7 @@ class PurgeServiceTests(SynchronousTestCase):
                 (purge_interaction, 2 * PURGE_PERIOD, 30 * 86400),
             ],
         )
-        self.assertEqual(site.threads.generation, 3)
+        self.assertEqual(site.responses.generation, 3)
 
     def test_short_purge_after(self):
         """

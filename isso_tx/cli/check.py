@@ -18,7 +18,7 @@ from twisted.internet.protocol import Factory
 from twisted.internet.testing import MemoryReactor
 from twisted.python.lockfile import FilesystemLock
 
-from ..config import ConfigError, SiteConfig, load_site_config
+from ..config import ConfigError, SiteConfig, check_sites, load_site_config
 from ..db import (
     ISSO_TABLES,
     SCHEMA_VERSION,
@@ -54,12 +54,10 @@ def run_check(args: argparse.Namespace) -> int:
             problems.append(str(e))
     several = len(paths) > 1
     if several and len(configs) == len(paths):
-        from ..tap import StartupError, check_several_sites
-
         try:
-            check_several_sites(configs)
-        except StartupError as e:
-            problems.append(str(e.code).removeprefix("isso-tx: "))
+            check_sites(configs)
+        except ConfigError as e:
+            problems.append(str(e))
 
     warnings: list[str] = []
     for config in configs:

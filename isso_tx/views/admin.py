@@ -13,9 +13,8 @@ Compared with Isso's panel:
   - C{GET /login/} shows the sign-in form (Isso answers 405);
   - a wrong password is a 403 with a message, repeated failures from one
     network are refused for a while (429);
-  - the session cookie is HttpOnly, C{SameSite=Strict}, scoped to the site's
-    path, and signed with a salt of its own, so no other token of the site
-    (edit cookies, moderation links) passes for it and it passes for none;
+  - the session cookie is HttpOnly and C{SameSite=Strict} (see
+    L{isso_tx.views.admin_auth});
   - every change is a form POST carrying a token derived from the session
     (CSRF), answered with a redirect back to the list;
   - signing out (C{POST /logout/}) also revokes the session on the server;
@@ -25,16 +24,11 @@ Compared with Isso's panel:
 
 from __future__ import annotations
 
-import hashlib
 import html
-import secrets
-from collections import OrderedDict, deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.utils import formatdate
-from hmac import compare_digest
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
 
 import html5lib
 from klein import Klein
@@ -53,30 +47,24 @@ from twisted.web.template import (
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
+from ..addresses import Origins
 from ..admin_store import AdminPage, AdminQuery, admin_page_interaction
+from ..db import Database
 from ..moderation import (
     EDITABLE,
     Outcome,
     Result,
-    activate_comments,
-    delete_comments,
-    edit_comment,
+    Moderation,
     typed_changes,
 )
-from ..signing import InvalidToken
+from ..rendering import Renderer
+from ..settings import AdminConfig
 from ..store import DELETED, PENDING, PUBLISHED
 from ..validation import InvalidComment
 from .http import query_arg
+from .admin_auth import COOKIE, SESSION_AGE, AdminSessions, LoginThrottle
 from .pages import content_security_policy, owner_page, template
-
-if TYPE_CHECKING:
-    from ..site import CommentSite
-
-COOKIE = "isso-tx-admin"
-SESSION_SALT = "isso-tx-admin-session"
-SESSION_AGE = 24 * 60 * 60
-# Isso's sample value of [admin] password: never accepted.
-EXAMPLE_PASSWORD = "please_choose_a_strong_password"
+from .requests import Addressing
 
 STATES = {
     PENDING: ("pending", "Pending"),
@@ -96,17 +84,6 @@ _DONE = {
 POLICY = content_security_policy(
     "style-src 'self'", "script-src 'self'", "img-src 'self' data:"
 )
-
-
-def password_matches(given: str, expected: str) -> bool:
-    """
-    Compare a typed password with the configured one in constant time
-    (digests first, so that not even the length shows).
-    """
-    return compare_digest(
-        hashlib.sha256(given.encode("utf-8")).digest(),
-        hashlib.sha256(expected.encode("utf-8")).digest(),
-    )
 
 
 def html_fragment(markup: str) -> list[Any]:
@@ -135,72 +112,6 @@ def html_fragment(markup: str) -> list[Any]:
         return out
 
     return convert(root)
-
-
-class LoginThrottle:
-    """
-    Counts failed sign-ins per client network and refuses more than
-    C{limit} within C{window} seconds.
-
-    Memory is bounded: at most C{networks} networks are remembered, the
-    ones least recently seen are forgotten first.
-    """
-
-    def __init__(
-        self,
-        clock: IReactorTime,
-        limit: int = 5,
-        window: float = 15 * 60,
-        networks: int = 10_000,
-    ) -> None:
-        self._clock = clock
-        self.limit = limit
-        self.window = window
-        self._networks = networks
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def _recent(self, network: str) -> deque[float] | None:
-        failures = self._failures.get(network)
-        if failures is None:
-            return None
-        horizon = self._clock.seconds() - self.window
-        while failures and failures[0] <= horizon:
-            failures.popleft()
-        if not failures:
-            del self._failures[network]
-            return None
-        return failures
-
-    def retry_after(self, network: str) -> int | None:
-        """
-        Return in how many seconds C{network} may try again, or None if it
-        may now.
-        """
-        failures = self._recent(network)
-        if failures is None or len(failures) < self.limit:
-            return None
-        wait = failures[-self.limit] + self.window - self._clock.seconds()
-        return max(1, int(wait + 0.999))
-
-    def failed(self, network: str) -> None:
-        failures = self._recent(network)
-        if failures is None:
-            failures = self._failures[network] = deque(maxlen=self.limit)
-        failures.append(self._clock.seconds())
-        self._failures.move_to_end(network)
-        while len(self._failures) > self._networks:
-            self._failures.popitem(last=False)
-
-    def succeeded(self, network: str) -> None:
-        self._failures.pop(network, None)
-
-
-def base_path(site: CommentSite, request: IRequest) -> str:
-    """
-    Return the path the site is served under, as the browser sees it
-    ("" at the root, else "/blog" for example).
-    """
-    return urlsplit(site.host_url(request)).path.rstrip("/")
 
 
 def _form(request: IRequest) -> dict[str, list[str]]:
@@ -251,21 +162,6 @@ def query_string(query: AdminQuery, **changes: Any) -> str:
     if kept.get("page") == 1:
         del kept["page"]
     return urlencode(kept)
-
-
-def _cookies_named(request: IRequest, name: str) -> list[str]:
-    """
-    Return every value sent for cookie C{name}: a browser sends one per
-    path it was set for (sites served under nested paths may both have
-    one), and only one of them is ours.
-    """
-    found = []
-    for header in request.requestHeaders.getRawHeaders(b"cookie", []):
-        for part in header.decode("latin-1").split(";"):
-            key, sep, value = part.strip().partition("=")
-            if sep and key == name:
-                found.append(value.strip().strip('"'))
-    return found
 
 
 def _utc(timestamp: float | None) -> datetime | None:
@@ -500,23 +396,36 @@ class AdminPanel:
     app = Klein()
     log = Logger()
 
-    def __init__(self, site: CommentSite) -> None:
-        self._site = site
-        self._config = site.config.admin
-        self._sessions = site.signer.salted(SESSION_SALT)
-        self._password_tag = site.signer.digest(
-            "admin-password", self._config.password
-        )[:32]
-        self.throttle = LoginThrottle(site.clock)
-        # Sessions signed out before they expired: id -> expiry.
-        self._revoked: dict[str, float] = {}
+    def __init__(
+        self,
+        config: AdminConfig,
+        site_name: str,
+        sessions: AdminSessions,
+        moderation: Moderation,
+        database: Database,
+        renderer: Renderer,
+        origins: Origins,
+        addressing: Addressing,
+        clock: IReactorTime,
+    ) -> None:
+        self._config = config
+        # Shown in the pages' titles.
+        self._site_name = site_name or origins.default
+        self._sessions = sessions
+        self._moderation = moderation
+        self._database = database
+        self._renderer = renderer
+        self._origins = origins
+        self._addressing = addressing
+        self._clock = clock
+        self.throttle = LoginThrottle(clock)
 
     # Pages
 
     def _slots(self, request: IRequest) -> dict[str, Any]:
         return {
-            "base": base_path(self._site, request),
-            "site": self._site.config.general.name or self._site.origins.default,
+            "base": self._addressing.base_path(request),
+            "site": self._site_name,
         }
 
     async def _render(
@@ -552,7 +461,7 @@ class AdminPanel:
     async def _login_page(
         self, request: IRequest, code: int = 200, notice: str = ""
     ) -> bytes:
-        usable = self._password_usable()
+        usable = self._sessions.password_usable()
         if not usable:
             notice = (
                 "Sign-in is switched off until a password of your own is set "
@@ -563,7 +472,7 @@ class AdminPanel:
 
     def _redirect(self, request: IRequest, path: str, code: int = 303) -> bytes:
         request.setResponseCode(code)
-        request.setHeader(b"location", (base_path(self._site, request) + path).encode())
+        request.setHeader(b"location", (self._addressing.base_path(request) + path).encode())
         request.setHeader(b"cache-control", b"no-store")
         request.setHeader(b"content-type", b"text/plain; charset=utf-8")
         return b""
@@ -590,79 +499,13 @@ class AdminPanel:
             f"This address only answers {', '.join(allowed)}.",
         )
 
-    # Sessions
-
-    def _password_usable(self) -> bool:
-        return self._config.password not in ("", EXAMPLE_PASSWORD)
-
-    def _secure(self, request: IRequest) -> bool:
-        site = self._site
-        return site.config.server.public_endpoint.startswith("https://") or (
-            site.proxies.scheme(request) == "https"
-        )
-
-    def _cookie(self, request: IRequest, value: str, max_age: int) -> None:
-        if max_age > 0:
-            expires = formatdate(self._site.clock.seconds() + max_age, usegmt=True)
-        else:
-            expires = "Thu, 01 Jan 1970 00:00:00 GMT"
-        parts = [
-            f"{COOKIE}={value}",
-            f"Expires={expires}",
-            f"Max-Age={max_age}",
-            f"Path={base_path(self._site, request)}/",
-            "HttpOnly",
-            "SameSite=Strict",
-        ]
-        if self._secure(request):
-            parts.append("Secure")
-        request.responseHeaders.addRawHeader(
-            b"set-cookie", "; ".join(parts).encode("latin-1")
-        )
-
-    def _session(self, request: IRequest) -> str | None:
-        """
-        Return the id of the request's valid session, or None.
-        """
-        if not self._password_usable():
-            return None
-        for token in _cookies_named(request, COOKIE):
-            try:
-                value = self._sessions.load(token, SESSION_AGE)
-            except InvalidToken:
-                continue
-            if not isinstance(value, dict):
-                continue
-            sid, tag = value.get("sid"), value.get("pw")
-            if (
-                isinstance(sid, str)
-                and isinstance(tag, str)
-                and compare_digest(tag, self._password_tag)
-                and sid not in self._revoked
-            ):
-                return sid
-        return None
-
-    def _revoke(self, sid: str) -> None:
-        now = self._site.clock.seconds()
-        for old in [s for s, until in self._revoked.items() if until <= now]:
-            del self._revoked[old]
-        self._revoked[sid] = now + SESSION_AGE
-
-    def csrf_token(self, sid: str) -> str:
-        return self._sessions.digest("admin-csrf", sid)
-
-    def _check_csrf(self, sid: str, form: dict[str, list[str]]) -> bool:
-        sent = (form.get("csrf") or [""])[0]
-        return compare_digest(sent.encode(), self.csrf_token(sid).encode())
-
     # Signing in and out
 
     @app.route("/login/", methods=["GET"])
     async def login_form(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        if self._session(request) is not None:
+        if self._sessions.session(request) is not None:
             return self._redirect(request, "/admin/")
         notice = "You are signed out." if query_arg(request, "bye") else ""
         return await self._login_page(request, notice=notice)
@@ -671,9 +514,9 @@ class AdminPanel:
     async def login(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        if not self._password_usable():
+        if not self._sessions.password_usable():
             return await self._login_page(request, 403)
-        network = self._site.client_network(request)
+        network = self._addressing.client_network(request)
         wait = self.throttle.retry_after(network)
         if wait is not None:
             self.log.warn(
@@ -692,17 +535,14 @@ class AdminPanel:
         passwords = _form(request).get("password")
         if passwords is None:
             return await self._login_page(request, 400, "Enter the password.")
-        if not password_matches(passwords[0], self._config.password):
+        if not self._sessions.password_matches(passwords[0]):
             self.throttle.failed(network)
             self.log.info(
                 "Wrong password for the admin panel from {network}", network=network
             )
             return await self._login_page(request, 403, "Wrong password.")
         self.throttle.succeeded(network)
-        token = self._sessions.sign(
-            {"sid": secrets.token_urlsafe(18), "pw": self._password_tag}
-        )
-        self._cookie(request, token, SESSION_AGE)
+        self._sessions.set_cookie(request, self._sessions.new_session(), SESSION_AGE)
         self.log.info("Signed in to the admin panel from {network}", network=network)
         # 302, as Isso answers a successful sign-in.
         return self._redirect(request, "/admin/", 302)
@@ -711,13 +551,13 @@ class AdminPanel:
     async def logout(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        sid = self._session(request)
+        sid = self._sessions.session(request)
         if sid is not None:
-            if not self._check_csrf(sid, _form(request)):
+            if not self._sessions.check_csrf(sid, _form(request)):
                 return await self._refused(request)
-            self._revoke(sid)
+            self._sessions.revoke(sid)
             self.log.info("Signed out of the admin panel")
-        self._cookie(request, "", 0)
+        self._sessions.set_cookie(request, "", 0)
         return self._redirect(request, "/login/?bye=1")
 
     async def _refused(self, request: IRequest) -> bytes:
@@ -737,19 +577,18 @@ class AdminPanel:
     async def panel(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        sid = self._session(request)
+        sid = self._sessions.session(request)
         if sid is None:
             return self._redirect(request, "/login/", 302)
-        site = self._site
         values = {
             key.decode("utf-8", "replace"): v[0].decode("utf-8", "replace")
             for key, v in request.args.items()
         }
         query = query_from(values)
-        listing = await site.database.run(
-            admin_page_interaction, query, site.renderer.fingerprint
+        listing = await self._database.run(
+            admin_page_interaction, query, self._renderer.fingerprint
         )
-        await site.renderer.complete(listing.comments)
+        await self._renderer.complete(listing.comments)
         notice = ""
         done = _DONE.get(values.get("done", ""))
         if done is not None:
@@ -761,25 +600,25 @@ class AdminPanel:
             )
         slots = dict(
             self._slots(request),
-            csrf=self.csrf_token(sid),
+            csrf=self._sessions.csrf_token(sid),
             back=query_string(query),
             state=STATES[query.mode][1],
             mode=str(query.mode),
             uri=query.uri,
             q=query.search,
         )
-        page = PanelPage(slots, query, listing, notice, site.origins.default)
+        page = PanelPage(slots, query, listing, notice, self._origins.default)
         return await self._render(request, page)
 
     @app.route("/admin/action", methods=["POST"])
     async def action(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        sid = self._session(request)
+        sid = self._sessions.session(request)
         if sid is None:
             return self._redirect(request, "/login/")
         form = _form(request)
-        if not self._check_csrf(sid, form):
+        if not self._sessions.check_csrf(sid, form):
             return await self._refused(request)
         back_values = {
             k: v[0] for k, v in parse_qs((form.get("back") or [""])[0]).items()
@@ -790,13 +629,14 @@ class AdminPanel:
             if value.isdigit() and len(value) <= 18:
                 ids.append(int(value))
         action = (form.get("action") or [""])[0]
-        site = self._site
         if action == "activate":
-            results = await activate_comments(
-                site, ids, origin=site.origins.default, endpoint=site.endpoint(request)
+            results = await self._moderation.activate_comments(
+                ids,
+                origin=self._origins.default,
+                endpoint=self._addressing.endpoint(request),
             )
         elif action == "delete":
-            results = await delete_comments(site, ids)
+            results = await self._moderation.delete_comments(ids)
         elif action == "edit" and len(ids) == 1:
             try:
                 results = [await self._edit(ids[0], form)]
@@ -824,5 +664,5 @@ class AdminPanel:
         @raise InvalidComment: the new values break a rule.
         """
         changes = typed_changes({key: (form.get(key) or [""])[0] for key in EDITABLE})
-        changes["modified"] = self._site.clock.seconds()
-        return await edit_comment(self._site, comment_id, changes)
+        changes["modified"] = self._clock.seconds()
+        return await self._moderation.edit_comment(comment_id, changes)

@@ -5,9 +5,10 @@ The comments API: everything but C{GET /} (see L{isso_tx.views.thread}).
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from klein import Klein
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
@@ -15,9 +16,17 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
 from .. import __version__
+from ..addresses import Origins
+from ..caches import ResponseCache
+from ..db import Database
 from ..guard import GuardRejection
-from ..notify import CommentEvent
-from ..signing import InvalidToken
+from ..hashing import AuthorHasher, author_subject
+from ..notify import CommentEvent, Notifiers
+from ..rendering import Renderer
+from ..settings import SiteConfig
+from ..shapes import listed_comment, public_comment
+from ..signing import InvalidToken, Signer
+from ..titles import TitleFetcher
 from ..store import (
     PENDING,
     NewComment,
@@ -46,11 +55,8 @@ from .http import (
     query_arg,
     read_json,
 )
-from .shapes import listed_comment, public_comment
+from .requests import Addressing
 from .thread import LARGEST
-
-if TYPE_CHECKING:
-    from ..site import CommentSite
 
 
 def text_digest(text: str) -> str:
@@ -77,8 +83,33 @@ class CommentsAPI:
     app = comment_routes(Klein())
     log = Logger()
 
-    def __init__(self, site: CommentSite) -> None:
-        self._site = site
+    def __init__(
+        self,
+        config: SiteConfig,
+        database: Database,
+        renderer: Renderer,
+        hasher: AuthorHasher,
+        signer: Signer,
+        titles: TitleFetcher,
+        origins: Origins,
+        addressing: Addressing,
+        responses: ResponseCache,
+        notifiers: Notifiers,
+        clock: IReactorTime,
+        client_config: dict[str, bool],
+    ) -> None:
+        self._config = config
+        self._database = database
+        self._renderer = renderer
+        self._hasher = hasher
+        self._signer = signer
+        self._titles = titles
+        self._origins = origins
+        self._addressing = addressing
+        self._responses = responses
+        self._notifiers = notifiers
+        self._clock = clock
+        self._client_config = client_config
 
     # Errors
 
@@ -102,12 +133,19 @@ class CommentsAPI:
     # Helpers
 
     def _cookies(self, request: IRequest, comment_id: int, text: str) -> None:
-        site = self._site
-        token = site.signer.edit_token(comment_id, text_digest(text))
-        site.set_cookie(request, str(comment_id), token, site.config.general.max_age)
+        token = self._signer.edit_token(comment_id, text_digest(text))
+        self._addressing.set_cookies(
+            request,
+            str(comment_id),
+            token,
+            self._config.general.max_age,
+            self._clock.seconds(),
+        )
 
     def _clear_cookies(self, request: IRequest, comment_id: int) -> None:
-        self._site.set_cookie(request, str(comment_id), "", 0)
+        self._addressing.set_cookies(
+            request, str(comment_id), "", 0, self._clock.seconds()
+        )
 
     async def _owned_comment(
         self, request: IRequest, comment_id: int
@@ -116,18 +154,17 @@ class CommentsAPI:
         Return a comment the requester may change: their cookie for it must
         be valid, for this comment, and issued for its current text.
         """
-        site = self._site
         token = request.getCookie(str(comment_id).encode())
         if token is None:
             raise Forbidden("no edit cookie for this comment")
         try:
-            cookie_id, digest = site.signer.load_edit_token(
-                token.decode("latin-1"), site.config.general.max_age
+            cookie_id, digest = self._signer.load_edit_token(
+                token.decode("latin-1"), self._config.general.max_age
             )
         except InvalidToken:
             raise Forbidden("the edit cookie is invalid or has expired")
-        row = await site.database.run(
-            comment_interaction, comment_id, site.renderer.fingerprint
+        row = await self._database.run(
+            comment_interaction, comment_id, self._renderer.fingerprint
         )
         if row is None:
             raise NotFound("no such comment")
@@ -139,19 +176,18 @@ class CommentsAPI:
 
     @app.route("/new", methods=["POST"])
     async def new(self, request: IRequest) -> bytes:
-        site = self._site
         check_csrf(request)
         uri = _uri(request)
         try:
             fields = new_comment_fields(read_json(request))
         except InvalidComment as e:
             raise BadRequest(str(e))
-        origin = site.origins.resolve(request)
-        address = site.client_network(request)
+        origin = self._origins.resolve(request)
+        address = self._addressing.client_network(request)
 
         title = fields["title"]
-        if not title and await site.database.run(thread_interaction, uri) is None:
-            found = await site.titles.fetch(origin, uri)
+        if not title and await self._database.run(thread_interaction, uri) is None:
+            found = await self._titles.fetch(origin, uri)
             if found is None:
                 raise BadRequest(
                     f"Cannot create new thread: URI {uri} is not accessible and "
@@ -160,8 +196,8 @@ class CommentsAPI:
                 )
             uri, title = found
 
-        config = site.config
-        renderer = site.renderer
+        config = self._config
+        renderer = self._renderer
 
         def render_and_store(txn: Any) -> Stored:
             # Rendering in the database's thread, just before the comment is
@@ -190,9 +226,9 @@ class CommentsAPI:
                 edit_window=config.general.max_age,
             )
 
-        now = site.clock.seconds()
+        now = self._clock.seconds()
         try:
-            stored = await site.database.run(render_and_store)
+            stored = await self._database.run(render_and_store)
         except GuardRejection as e:
             self.log.info(
                 "Refused a comment on {uri} from {address}: {reason}",
@@ -202,20 +238,21 @@ class CommentsAPI:
             )
             raise Forbidden(e.reason)
 
-        site.threads.invalidate(stored.thread["uri"])
+        self._responses.invalidate(stored.thread["uri"])
         row = stored.comment
         if stored.thread_created:
-            site.notifiers.thread_created(stored.thread)
-        site.notifiers.comment_created(
-            CommentEvent(stored.thread, row, origin, site.endpoint(request))
+            self._notifiers.thread_created(stored.thread)
+        self._notifiers.comment_created(
+            CommentEvent(stored.thread, row, origin, self._addressing.endpoint(request))
         )
         if row["mode"] == PENDING:
             self.log.info(
                 "Comment {id} on {uri} awaits moderation", id=row["id"], uri=uri
             )
 
-        hashes = await site.hasher.hash_many([site.hash_subject(row)])
-        body = listed_comment(row, hashes[site.hash_subject(row)], config.general)
+        subject = author_subject(row)
+        hashes = await self._hasher.hash_many([subject])
+        body = listed_comment(row, hashes[subject], config.general)
         self._cookies(request, row["id"], row["text"])
         return json_body(request, body, 202 if row["mode"] == PENDING else 201)
 
@@ -224,41 +261,39 @@ class CommentsAPI:
         row = await self._owned_comment(request, comment_id)
         plain = (query_arg(request, "plain") or "0") != "0"
         if not plain:
-            await self._site.renderer.complete([row])
+            await self._renderer.complete([row])
         return json_body(request, public_comment(row, plain=plain))
 
     @app.route("/id/<id:comment_id>", methods=["PUT"])
     async def edit(self, request: IRequest, comment_id: int) -> bytes:
-        site = self._site
         check_csrf(request)
         row = await self._owned_comment(request, comment_id)
         try:
             changes = edit_fields(read_json(request))
         except InvalidComment as e:
             raise BadRequest(str(e))
-        changes["modified"] = site.clock.seconds()
-        rendering = await site.renderer.render(changes["text"])
-        updated = await site.database.run(
+        changes["modified"] = self._clock.seconds()
+        rendering = await self._renderer.render(changes["text"])
+        updated = await self._database.run(
             update_comment_interaction, comment_id, changes, rendering
         )
         if updated is None:
             raise NotFound("no such comment")
-        site.threads.invalidate(row["uri"])
+        self._responses.invalidate(row["uri"])
         body = public_comment(updated)
-        site.notifiers.comment_edited(comment_id, body)
+        self._notifiers.comment_edited(comment_id, body)
         self._cookies(request, comment_id, updated["text"])
         return json_body(request, body)
 
     @app.route("/id/<id:comment_id>", methods=["DELETE"])
     async def delete(self, request: IRequest, comment_id: int) -> bytes:
-        site = self._site
         check_csrf(request)
         row = await self._owned_comment(request, comment_id)
-        placeholder = await site.database.run(
-            delete_comment_interaction, comment_id, site.renderer.placeholder
+        placeholder = await self._database.run(
+            delete_comment_interaction, comment_id, self._renderer.placeholder
         )
-        site.threads.invalidate(row["uri"])
-        site.notifiers.comment_deleted(comment_id)
+        self._responses.invalidate(row["uri"])
+        self._notifiers.comment_deleted(comment_id)
         self._clear_cookies(request, comment_id)
         if placeholder is None:
             return json_body(request, None)
@@ -273,10 +308,12 @@ class CommentsAPI:
         return await self._vote(request, comment_id, upvote=False)
 
     async def _vote(self, request: IRequest, comment_id: int, upvote: bool) -> bytes:
-        site = self._site
         check_csrf(request)
-        result = await site.database.run(
-            vote_interaction, comment_id, site.client_network(request), upvote
+        result = await self._database.run(
+            vote_interaction,
+            comment_id,
+            self._addressing.client_network(request),
+            upvote,
         )
         if result is None:
             return json_body(request, None)
@@ -284,7 +321,7 @@ class CommentsAPI:
         if result.refused is not None:
             body["message"] = result.refused
         else:
-            site.threads.invalidate(result.uri)
+            self._responses.invalidate(result.uri)
         return json_body(request, body)
 
     # Reading
@@ -294,7 +331,7 @@ class CommentsAPI:
         uris = read_json(request)
         if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
             raise BadRequest("JSON must be a list of URLs")
-        counts = await self._site.database.run(count_interaction, uris)
+        counts = await self._database.run(count_interaction, uris)
         return json_body(request, counts)
 
     @app.route("/preview", methods=["POST"])
@@ -305,30 +342,28 @@ class CommentsAPI:
             raise BadRequest("no text given")
         if not isinstance(text, str):
             raise BadRequest("text must be a string")
-        html = await self._site.renderer.preview(text)
+        html = await self._renderer.preview(text)
         return json_body(request, {"text": html})
 
     @app.route("/config", methods=["GET"])
     def client_config(self, request: IRequest) -> bytes:
-        return json_body(request, {"config": self._site.client_config})
+        return json_body(request, {"config": self._client_config})
 
     @app.route("/info", methods=["GET"])
     def info(self, request: IRequest) -> bytes:
-        site = self._site
         return json_body(
             request,
             {
                 "version": __version__,
-                "host": site.host_url(request),
-                "origin": site.origins.resolve(request),
-                "moderation": site.config.moderation.enabled,
+                "host": self._addressing.host_url(request),
+                "origin": self._origins.resolve(request),
+                "moderation": self._config.moderation.enabled,
             },
         )
 
     @app.route("/latest", methods=["GET"])
     async def latest(self, request: IRequest) -> bytes:
-        site = self._site
-        if not site.config.general.latest_enabled:
+        if not self._config.general.latest_enabled:
             raise NotFound("Unavailable because 'latest-enabled' not set by site admin")
         try:
             limit = int(query_arg(request, "limit") or "")
@@ -338,10 +373,10 @@ class CommentsAPI:
             raise BadRequest("Query parameter 'limit' is mandatory (integer, >0)")
         # More than SQLite can count means all of them.
         limit = min(limit, LARGEST)
-        rows = await site.database.run(
-            latest_interaction, limit, site.renderer.fingerprint
+        rows = await self._database.run(
+            latest_interaction, limit, self._renderer.fingerprint
         )
-        await site.renderer.complete(rows)
+        await self._renderer.complete(rows)
         body = []
         for row in rows:
             comment = public_comment(row)
@@ -352,22 +387,21 @@ class CommentsAPI:
 
     @app.route("/feed", methods=["GET"])
     async def feed(self, request: IRequest) -> bytes:
-        site = self._site
         uri = _uri(request)
-        base = site.config.rss.base
+        base = self._config.rss.base
         if not base:
             raise NotFound("feeds are not enabled: [rss] base is not set")
-        limit = site.config.rss.limit
+        limit = self._config.rss.limit
         if query_arg(request, "limit") is not None:
             try:
                 # A reader may ask for fewer entries, never for more.
                 limit = min(limit, max(1, int(query_arg(request, "limit") or "")))
             except ValueError:
                 raise BadRequest("limit should be integer")
-        thread, rows = await site.database.run(
-            feed_interaction, uri, limit, site.renderer.fingerprint
+        thread, rows = await self._database.run(
+            feed_interaction, uri, limit, self._renderer.fingerprint
         )
-        await site.renderer.complete(rows)
+        await self._renderer.complete(rows)
         document, etag, updated = atom_feed(base, uri, thread, rows)
         request.setHeader(b"content-type", b"application/atom+xml; charset=utf-8")
         not_modified = request.setLastModified(updated)

@@ -6,16 +6,14 @@ from its C{[general] name}, as Isso's C{isso.dispatch} does.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource, getChildForRequest
 
+from ..addresses import ProxyPolicy
 from .http import TEXT_TYPE, error_body
-
-if TYPE_CHECKING:
-    from ..site import CommentSite
+from .requests import move_prefix, prefix_segments
 
 
 class SiteDispatcher(Resource):
@@ -40,10 +38,10 @@ class SiteDispatcher(Resource):
     isLeaf = True
 
     def __init__(
-        self, sites: Mapping[str, tuple[CommentSite, IResource]]
+        self, sites: Mapping[str, tuple[ProxyPolicy, IResource]]
     ) -> None:
         """
-        @param sites: each site with its root resource, by name.
+        @param sites: each site's proxy policy and root resource, by name.
         """
         super().__init__()
         self._sites = {
@@ -61,20 +59,17 @@ class SiteDispatcher(Resource):
             return
         try:
             prefix = values[-1].decode("latin-1").split(",")[-1].strip()
-            segments = [s.encode("latin-1") for s in prefix.strip("/").split("/") if s]
+            segments = prefix_segments(prefix)
             path = request.postpath
             if not segments or len(path) <= len(segments):
-                return
-            if path[: len(segments)] != segments:
                 return
             entry = self._sites.get(path[len(segments)])
             if entry is None:
                 return
-            site, _ = entry
-            if site.proxies.forwarded_header(request, b"x-script-name") is None:
+            proxies, _ = entry
+            if proxies.forwarded_header(request, b"x-script-name") is None:
                 return
-            del path[: len(segments)]
-            request.prepath.extend(segments)
+            move_prefix(request, segments)
         finally:
             headers.removeHeader(b"x-script-name")
 

@@ -137,9 +137,11 @@ def cookie_header(
     secure: bool,
     samesite: str,
     path: str = "/",
+    http_only: bool = False,
 ) -> bytes:
     """
-    Build a C{Set-Cookie} value with the attributes Isso sends, in its order.
+    Build a C{Set-Cookie} value with the attributes Isso sends, in its order;
+    C{HttpOnly} keeps a cookie from every script.
     """
     expires = datetimeToString(now + max_age).decode() if max_age > 0 else (
         "Thu, 01 Jan 1970 00:00:00 GMT"
@@ -147,7 +149,10 @@ def cookie_header(
     parts = [f"{name}={value}", f"Expires={expires}", f"Max-Age={max_age}"]
     if secure:
         parts.append("Secure")
-    parts += [f"Path={path}", f"SameSite={samesite}"]
+    parts.append(f"Path={path}")
+    if http_only:
+        parts.append("HttpOnly")
+    parts.append(f"SameSite={samesite}")
     return "; ".join(parts).encode("latin-1")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from klein import Klein
 from twisted.logger import Logger
@@ -26,30 +26,23 @@ from twisted.web.template import Element, Tag, renderer
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
+from ..addresses import Origins
+from ..db import Database
 from ..moderation import (
     EDITABLE,
     Outcome,
     Result,
-    activate_comment,
-    delete_comment,
-    edit_comment,
-    find_comment,
+    Moderation,
     owner_changes,
     typed_changes,
 )
-from ..signing import InvalidToken
+from ..shapes import public_comment
+from ..signing import InvalidToken, Signer
 from ..store import DELETED, PENDING, PUBLISHED, unsubscribe_interaction
 from ..validation import InvalidComment
 from .http import TEXT_TYPE, comment_routes, error_body, json_body, read_json
 from .pages import content_security_policy, owner_page, template
-from .shapes import public_comment
-
-if TYPE_CHECKING:
-    from ..site import CommentSite
-
-# The actions of moderation links (the path segment after the id).
-ACTIONS = (b"activate", b"edit", b"delete")
-UNSUBSCRIBE = b"unsubscribe"
+from .requests import Addressing
 
 # The page styles itself (one inline stylesheet) and loads nothing.
 POLICY = content_security_policy("style-src 'unsafe-inline'")
@@ -198,8 +191,19 @@ class ModerationPages:
     app = comment_routes(Klein())
     log = Logger()
 
-    def __init__(self, site: CommentSite) -> None:
-        self._site = site
+    def __init__(
+        self,
+        moderation: Moderation,
+        signer: Signer,
+        database: Database,
+        origins: Origins,
+        addressing: Addressing,
+    ) -> None:
+        self._moderation = moderation
+        self._signer = signer
+        self._database = database
+        self._origins = origins
+        self._addressing = addressing
 
     # Pages and errors
 
@@ -231,12 +235,12 @@ class ModerationPages:
     def _comment_link(self, request: IRequest, row: dict[str, Any]) -> str | None:
         if row.get("mode") != PUBLISHED or not row.get("uri"):
             return None
-        origin = self._site.origins.resolve(request)
+        origin = self._origins.resolve(request)
         return f"{origin}{row['uri']}#isso-{row['id']}"
 
     def _check_key(self, comment_id: int, key: str) -> None:
         try:
-            signed_id = self._site.signer.load_moderation_key(key)
+            signed_id = self._signer.load_moderation_key(key)
         except InvalidToken:
             raise PageError(
                 403,
@@ -288,7 +292,7 @@ class ModerationPages:
             if _form_post(request):
                 return await getattr(self, f"_{action}")(request, comment_id)
             return await self._isso_post(request, comment_id, action)
-        row = await find_comment(self._site, comment_id)
+        row = await self._moderation.find_comment(comment_id)
         if row is None:
             raise self._gone()
         if row["mode"] == DELETED:
@@ -334,12 +338,10 @@ class ModerationPages:
         return self._page(request, 200, page)
 
     async def _activate_now(self, request: IRequest, comment_id: int) -> Result:
-        site = self._site
-        return await activate_comment(
-            site,
+        return await self._moderation.activate_comment(
             comment_id,
-            origin=site.origins.resolve(request),
-            endpoint=site.endpoint(request),
+            origin=self._origins.resolve(request),
+            endpoint=self._addressing.endpoint(request),
         )
 
     async def _activate(self, request: IRequest, comment_id: int) -> Element:
@@ -363,7 +365,7 @@ class ModerationPages:
         )
 
     async def _delete(self, request: IRequest, comment_id: int) -> Element:
-        result = await delete_comment(self._site, comment_id)
+        result = await self._moderation.delete_comment(comment_id)
         if result.outcome is Outcome.GONE:
             raise self._gone()
         if result.outcome is Outcome.ALREADY:
@@ -377,7 +379,7 @@ class ModerationPages:
         try:
             changes = typed_changes(values)
         except InvalidComment as e:
-            row = await find_comment(self._site, comment_id)
+            row = await self._moderation.find_comment(comment_id)
             if row is None:
                 raise self._gone()
             return self._page(
@@ -390,7 +392,7 @@ class ModerationPages:
                     edit=values,
                 ),
             )
-        result = await edit_comment(self._site, comment_id, changes)
+        result = await self._moderation.edit_comment(comment_id, changes)
         if result.outcome is Outcome.GONE:
             raise self._gone()
         if result.outcome is Outcome.DELETED:
@@ -414,8 +416,6 @@ class ModerationPages:
         Answer a bare C{POST} (a script, or Isso's own pages) as Isso does:
         plain text, or the edited comment as JSON.
         """
-        site = self._site
-
         def text(message: str) -> bytes:
             request.setResponseCode(200)
             request.setHeader(b"content-type", TEXT_TYPE)
@@ -431,7 +431,7 @@ class ModerationPages:
                 return text("Already deleted")
             return text("Comment has been activated")
         if action == "delete":
-            result = await delete_comment(site, comment_id)
+            result = await self._moderation.delete_comment(comment_id)
             if result.outcome is Outcome.GONE:
                 return error_body(request, 404, "no such comment")
             return text("Comment has been deleted")
@@ -439,7 +439,7 @@ class ModerationPages:
             changes = owner_changes(read_json(request))
         except InvalidComment as e:
             return error_body(request, 400, str(e))
-        result = await edit_comment(site, comment_id, changes)
+        result = await self._moderation.edit_comment(comment_id, changes)
         if result.outcome is Outcome.GONE:
             return error_body(request, 404, "no such comment")
         if result.outcome is Outcome.DELETED:
@@ -456,9 +456,8 @@ class ModerationPages:
     async def unsubscribe(
         self, request: IRequest, comment_id: int, email: str, key: str
     ) -> Element:
-        site = self._site
         try:
-            signed_email = site.signer.load_unsubscribe_key(key)
+            signed_email = self._signer.load_unsubscribe_key(key)
         except InvalidToken:
             signed_email = None
         if signed_email is None or signed_email != email:
@@ -474,7 +473,7 @@ class ModerationPages:
             )
         shown = html.unescape(email)
         if request.method != b"POST":
-            if await find_comment(site, comment_id) is None:
+            if await self._moderation.find_comment(comment_id) is None:
                 raise self._conversation_gone()
             return self._page(
                 request,
@@ -489,7 +488,7 @@ class ModerationPages:
                     button="Unsubscribe",
                 ),
             )
-        if not await site.database.run(unsubscribe_interaction, comment_id, email):
+        if not await self._database.run(unsubscribe_interaction, comment_id, email):
             raise self._conversation_gone()
         self.log.info(
             "Reply notifications for comment {id} turned off for an address",

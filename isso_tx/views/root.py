@@ -4,16 +4,13 @@ The front door of a site: CORS on every response, and dispatch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 
+from ..addresses import Origins
+from .requests import Addressing
 from .static import STATIC_PREFIXES
-from .thread import ThreadResource
-
-if TYPE_CHECKING:
-    from ..site import CommentSite
 
 ALLOW_METHODS = b"HEAD, GET, POST, PUT, DELETE"
 ALLOW_HEADERS = b"Origin, Referer, Content-Type"
@@ -35,22 +32,25 @@ class SiteResource(Resource):
 
     def __init__(
         self,
-        site: CommentSite,
+        origins: Origins,
+        addressing: Addressing,
+        thread: IResource,
         api: IResource,
         static: IResource,
         admin: IResource,
         mail_links: IResource,
     ) -> None:
         super().__init__()
-        self._site = site
+        self._origins = origins
+        self._addressing = addressing
         self._api = api
         self._static = static
         self._admin = admin
         self._mail_links = mail_links
-        self._thread = ThreadResource(site)
+        self._thread = thread
 
     def render(self, request: IRequest) -> bytes | int:
-        self._site.strip_script_name(request)
+        self._addressing.strip_script_name(request)
         path = request.postpath
         # The admin panel is for the owner's browser only: no CORS headers,
         # so that no website's script may read its pages.
@@ -61,7 +61,7 @@ class SiteResource(Resource):
             return self._mail_links.render(request)
         request.setHeader(
             b"access-control-allow-origin",
-            self._site.origins.resolve(request).encode("latin-1"),
+            self._origins.resolve(request).encode("latin-1"),
         )
         request.setHeader(b"access-control-allow-credentials", b"true")
         request.setHeader(b"access-control-allow-methods", ALLOW_METHODS)

@@ -4,17 +4,17 @@ C{GET /?uri=…}: a thread's comments, the request every page view makes.
 It is the hot path, so it is a plain twisted.web resource rather than a Klein
 route (Klein's per-request routing halves the throughput here), and its
 responses are cached per thread.  Every write through this server drops the
-thread's entries; writes by other programs (the command line, Isso itself)
-are noticed by L{ThreadCache.watch}, which polls SQLite's C{data_version}.
+thread's entries (see L{isso_tx.caches}); writes by other programs (the
+command line, Isso itself) are noticed by the site, which polls SQLite's
+C{data_version} and clears the cache.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.logger import Logger
@@ -22,12 +22,14 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
+from ..caches import ResponseCache
+from ..db import Database
+from ..hashing import AuthorHasher, author_subject
+from ..rendering import Renderer
+from ..settings import GeneralConfig
+from ..shapes import listed_comment
 from ..store import SORTS, thread_page_interaction
 from .http import JSON_TYPE, BadRequest, HTTPError, error_body
-from .shapes import listed_comment
-
-if TYPE_CHECKING:
-    from ..site import CommentSite
 
 
 LARGEST = 2**62
@@ -95,59 +97,33 @@ class ThreadQuery:
         )
 
 
-class ThreadCache:
-    """
-    Finished C{GET /} bodies, per thread, within a memory budget.
-    """
-
-    def __init__(self, budget: int = 8 * 1024 * 1024) -> None:
-        self._entries: OrderedDict[ThreadQuery, bytes] = OrderedDict()
-        self._size = 0
-        self._budget = budget
-        # Bumped by every invalidation, so that a body computed from data
-        # read before a write is not stored after it.
-        self.generation = 0
-
-    def get(self, query: ThreadQuery) -> bytes | None:
-        body = self._entries.get(query)
-        if body is not None:
-            self._entries.move_to_end(query)
-        return body
-
-    def put(self, query: ThreadQuery, body: bytes, generation: int) -> None:
-        if generation != self.generation or len(body) > self._budget // 4:
-            return
-        self._size += len(body) - len(self._entries.pop(query, b""))
-        self._entries[query] = body
-        while self._size > self._budget:
-            _, evicted = self._entries.popitem(last=False)
-            self._size -= len(evicted)
-
-    def invalidate(self, *uris: str) -> None:
-        self.generation += 1
-        for query in [q for q in self._entries if q.uri in uris]:
-            self._size -= len(self._entries.pop(query))
-
-    def clear(self) -> None:
-        self.generation += 1
-        self._entries.clear()
-        self._size = 0
-
-
 class ThreadResource(Resource):
     isLeaf = True
     log = Logger()
 
-    def __init__(self, site: CommentSite) -> None:
+    def __init__(
+        self,
+        general: GeneralConfig,
+        database: Database,
+        renderer: Renderer,
+        hasher: AuthorHasher,
+        responses: ResponseCache,
+        client_config: dict[str, bool],
+    ) -> None:
         super().__init__()
-        self._site = site
+        self._general = general
+        self._database = database
+        self._renderer = renderer
+        self._hasher = hasher
+        self._responses = responses
+        self._client_config = client_config
 
     def render_GET(self, request: IRequest) -> bytes | int:
         try:
             query = ThreadQuery.from_request(request)
         except HTTPError as e:
             return error_body(request, e.code, e.message)
-        cache = self._site.threads
+        cache = self._responses
         body = cache.get(query)
         if body is not None:
             request.setHeader(b"content-type", JSON_TYPE)
@@ -175,11 +151,10 @@ class ThreadResource(Resource):
         return NOT_DONE_YET
 
     async def _page(self, query: ThreadQuery) -> bytes:
-        site = self._site
-        page = await site.database.run(
+        page = await self._database.run(
             thread_page_interaction,
             query.uri,
-            fingerprint=site.renderer.fingerprint,
+            fingerprint=self._renderer.fingerprint,
             parent=query.parent,
             sort=query.sort,
             limit=query.limit,
@@ -189,12 +164,12 @@ class ThreadResource(Resource):
         )
         rows = page.comments + [r for rs in page.replies.values() for r in rs]
         if not query.plain:
-            await site.renderer.complete(rows)
-        hashes = await site.hasher.hash_many(site.hash_subject(row) for row in rows)
+            await self._renderer.complete(rows)
+        hashes = await self._hasher.hash_many(author_subject(row) for row in rows)
 
         def shaped(row: dict[str, Any]) -> dict[str, Any]:
             return listed_comment(
-                row, hashes[site.hash_subject(row)], site.config.general,
+                row, hashes[author_subject(row)], self._general,
                 plain=query.plain,
             )
 
@@ -219,6 +194,6 @@ class ThreadResource(Resource):
                 "total_replies": total_replies,
                 "hidden_replies": max(0, total - len(comments) - page.offset),
                 "replies": comments,
-                "config": site.client_config,
+                "config": self._client_config,
             }
         ).encode("ascii")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ..config import GeneralConfig
+from .settings import GeneralConfig
 
 # The columns a client may see, in Isso's order.  Never e-mail, address,
 # voters or thread id.

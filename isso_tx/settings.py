@@ -1,0 +1,124 @@
+"""
+The configuration's values: what one site is set up to do.
+
+These are plain frozen records; L{isso_tx.config} reads them from Isso's INI
+files, and every other module takes the part it needs.  Nothing here imports
+the rest of the package, so any module may import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The admin password Isso's sample configuration ships with: the panel stays
+# closed while it is still the password.
+SAMPLE_ADMIN_PASSWORD = "please_choose_a_strong_password"
+
+
+@dataclass(frozen=True)
+class GeneralConfig:
+    dbpath: str
+    name: str
+    hosts: tuple[str, ...]
+    max_age: int
+    notify: tuple[str, ...]
+    reply_notifications: bool
+    log_file: str
+    gravatar: bool
+    gravatar_url: str
+    latest_enabled: bool
+    # Only read by the schema 1 -> 2 migration; Isso keeps the key in the
+    # database since then.
+    session_key: str | None
+
+
+@dataclass(frozen=True)
+class AdminConfig:
+    enabled: bool
+    password: str
+
+
+@dataclass(frozen=True)
+class ModerationConfig:
+    enabled: bool
+    approve_if_email_previously_approved: bool
+    purge_after: int
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    # Twisted endpoint strings, already translated from Isso's
+    # http://host:port and unix:///path forms.
+    listen: tuple[str, ...]
+    public_endpoint: str
+    reload: bool
+    profile: bool
+    trusted_proxies: tuple[str, ...]
+    # "" (decided per request), "Strict", "Lax" or "None".
+    samesite: str
+
+
+@dataclass(frozen=True)
+class SMTPConfig:
+    username: str
+    password: str
+    host: str
+    port: int
+    # "none", "starttls" or "ssl".
+    security: str
+    to: str
+    from_: str
+    timeout: int
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    enabled: bool
+    ratelimit: int
+    direct_reply: int
+    reply_to_self: bool
+    require_author: bool
+    require_email: bool
+
+
+@dataclass(frozen=True)
+class MarkupConfig:
+    # "misaka" or "mistune".
+    renderer: str
+    allowed_elements: tuple[str, ...]
+    allowed_attributes: tuple[str, ...]
+    # misaka extension and render-flag names, with "_" turned into "-".
+    misaka_extensions: tuple[str, ...]
+    misaka_render_flags: tuple[str, ...]
+    mistune_plugins: tuple[str, ...]
+    mistune_parameters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HashConfig:
+    salt: str
+    # "pbkdf2[:iterations[:dklen[:prf]]]", "none" or a hashlib name.
+    algorithm: str
+
+
+@dataclass(frozen=True)
+class RSSConfig:
+    base: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    path: str
+    general: GeneralConfig
+    admin: AdminConfig
+    moderation: ModerationConfig
+    server: ServerConfig
+    smtp: SMTPConfig
+    guard: GuardConfig
+    markup: MarkupConfig
+    hash: HashConfig
+    rss: RSSConfig
+    # Harmless problems found while loading (unknown keys, deprecated
+    # spellings), to be logged at start-up.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
