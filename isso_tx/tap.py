@@ -24,7 +24,7 @@ from .config import (
     config_paths,
     load_site_config,
 )
-from .db import DatabaseError
+from .db import DatabaseError, access_problem
 from .listening import listen_problems
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
@@ -195,11 +195,19 @@ def open_sites(configs: list[SiteConfig], reactor: Any) -> list[CommentSite]:
 
     @raise StartupError: naming the file whose database cannot be used.
     """
+    # Every site's database is checked before any is created, so that a
+    # problem with the second leaves no new file behind for the first.
+    for config in configs:
+        problem = access_problem(config.general.dbpath)
+        if problem is not None:
+            raise StartupError(f"{config.path}: [general] dbpath: {problem}")
     sites = []
     for config in configs:
         try:
             site: CommentSite = open_site(config, reactor)
-        except (DatabaseError, ValueError) as e:
+        except DatabaseError as e:
+            raise StartupError(f"{config.path}: [general] dbpath: {e}")
+        except ValueError as e:
             raise StartupError(f"{config.path}: {e}")
         if len(configs) > 1:
             site.mount = f"/{config.general.name}/"

@@ -18,8 +18,6 @@ import tempfile
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from isso_tx.config import ConfigError, load_site_config
-
 # The checkout these tests belong to, whose code the child must run.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TWISTD_ARGS = [
@@ -169,3 +167,207 @@ class ListenTests(DaemonErrorMixin, SynchronousTestCase):
             f"{sock}.lock is held by a running process",
         )
         self.assertNotIn("comments.db", os.listdir(self.directory))
+
+
+class ConfigurationTests(DaemonErrorMixin, SynchronousTestCase):
+    """
+    Mistakes in the file that are found before anything is opened.
+    """
+
+    def test_missing_database_directory(self) -> None:
+        """
+        A dbpath in a directory that does not exist is reported against
+        [general] dbpath, naming that directory.
+        """
+        path = self.site_config(
+            f"[general]\ndbpath = missing/comments.db\nhost = {HOST}\n"
+            "[server]\nlisten = tcp:0:interface=127.0.0.1\n"
+        )
+        result = self.run_twistd("-c", path)
+        missing = os.path.join(self.directory, "missing")
+        self.assertStopped(
+            result,
+            f"isso-tx: {path}: [general] dbpath: {missing}/comments.db: "
+            f"directory {missing} does not exist",
+        )
+        self.assertEqual(os.listdir(self.directory), ["site.cfg"])
+
+
+def unprivileged_python(user: pwd.struct_passwd) -> tuple[str, tuple[str, ...]]:
+    """
+    Return an interpreter C{user} can run this checkout's daemon with, and
+    the module folders it needs: this one, or (when it lives where C{user}
+    cannot read, as under /root) the system's Python of the same version
+    with this environment's packages.
+
+    @raise SkipTest: there is no such interpreter.
+    """
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [(sys.executable, ())] + [
+        (candidate, tuple(site.getsitepackages()))
+        for candidate in sorted(glob.glob(f"/usr/bin/{version}"))
+        + sorted(glob.glob(f"/usr/local/bin/{version}"))
+    ]
+    for python, path in candidates:
+        try:
+            probe = subprocess.run(
+                [python, "-c", "import isso_tx.tap, twisted.scripts.twistd"],
+                cwd="/", env=child_environment(*path), capture_output=True,
+                user=user.pw_uid, group=user.pw_gid, extra_groups=[], timeout=60,
+            )
+        except OSError:
+            continue
+        if probe.returncode == 0:
+            return python, path
+    raise SkipTest(
+        f"user {user.pw_name} can run no {version} that imports this "
+        f"checkout and Twisted ({sys.executable} is not readable to it)"
+    )
+
+
+class PermissionTests(DaemonErrorMixin, SynchronousTestCase):
+    """
+    A database or folder the daemon's user may not use is named with the
+    permission it lacks, that user, and the mode and owner in the way.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        if os.geteuid() == 0:
+            try:
+                self.user = pwd.getpwnam(UNPRIVILEGED)
+            except KeyError:
+                raise SkipTest(
+                    f"running as root, and there is no user {UNPRIVILEGED!r} "
+                    "to run the daemon as (root ignores permission bits)"
+                ) from None
+            self.python, self.path = unprivileged_python(self.user)
+            self.as_user = {
+                "user": self.user.pw_uid, "group": self.user.pw_gid,
+                "extra_groups": [],
+            }
+        else:
+            self.user = pwd.getpwuid(os.geteuid())
+            self.python, self.path, self.as_user = sys.executable, (), {}
+        self.owner = pwd.getpwuid(os.geteuid()).pw_name
+        self.config = self.site_config()
+        # Modes that deny the daemon's user whether or not it owns the file,
+        # so that the tests mean the same run as root or not.
+        self.chmod(self.directory, 0o555)
+
+    def chmod(self, path: str, mode: int) -> None:
+        """
+        Set C{path}'s mode, and give its owner everything back afterwards so
+        that it can be removed.
+        """
+        os.chmod(path, mode)
+        self.addCleanup(os.chmod, path, 0o700)
+
+    def give_away(self, path: str) -> None:
+        """
+        Make C{path} belong to the daemon's user.
+        """
+        os.chown(path, self.user.pw_uid, self.user.pw_gid)
+
+    def run_daemon(self) -> subprocess.CompletedProcess:
+        """
+        Run C{twistd -n isso} on the site as the unprivileged user.
+        """
+        return subprocess.run(
+            [self.python, *TWISTD_ARGS, "-c", self.config], cwd=self.directory,
+            env=child_environment(*self.path), capture_output=True, text=True,
+            timeout=60, **self.as_user,
+        )
+
+    def make_database(self, mode: int) -> None:
+        """
+        Create an empty database file with C{mode}, owned by this process.
+        """
+        os.chmod(self.directory, 0o755)
+        with open(self.database, "wb"):
+            pass
+        os.chmod(self.directory, 0o555)
+        self.chmod(self.database, mode)
+
+    def test_database_cannot_be_created(self) -> None:
+        """
+        A database that does not exist yet in a folder the user may not
+        write names the folder, and nothing is created.
+        """
+        result = self.run_daemon()
+        self.assertStopped(
+            result,
+            f"isso-tx: {self.config}: [general] dbpath: {self.database} cannot be "
+            f"created: {self.directory} is not writable by user "
+            f"{self.user.pw_name} (mode 0555, owner {self.owner})",
+        )
+        self.assertEqual(os.listdir(self.directory), ["site.cfg"])
+
+    def test_read_only_database(self) -> None:
+        """
+        A database the user may read but not write is named with its mode
+        and owner.
+        """
+        self.make_database(0o444)
+        self.chmod(self.directory, 0o755)
+        self.give_away(self.directory)
+        result = self.run_daemon()
+        self.assertStopped(
+            result,
+            f"isso-tx: {self.config}: [general] dbpath: {self.database} is not "
+            f"writable by user {self.user.pw_name} (mode 0444, owner {self.owner})",
+        )
+        self.assertEqual(os.path.getsize(self.database), 0)
+
+    def test_unreadable_database(self) -> None:
+        """
+        A database the user may not read is named with its mode and owner.
+        """
+        self.make_database(0o000)
+        self.chmod(self.directory, 0o755)
+        self.give_away(self.directory)
+        result = self.run_daemon()
+        self.assertStopped(
+            result,
+            f"isso-tx: {self.config}: [general] dbpath: {self.database} is not "
+            f"readable by user {self.user.pw_name} (mode 0000, owner {self.owner})",
+        )
+
+    def test_folder_not_writable_for_wal(self) -> None:
+        """
+        A writable database in a folder the user may not write is refused,
+        naming the folder and SQLite's -wal and -shm files.
+        """
+        self.make_database(0o644)
+        self.give_away(self.database)
+        result = self.run_daemon()
+        self.assertStopped(
+            result,
+            f"isso-tx: {self.config}: [general] dbpath: {self.database}: "
+            f"{self.directory} is not writable by user {self.user.pw_name} "
+            f"(mode 0555, owner {self.owner}), and SQLite needs to create its "
+            "-wal and -shm files there",
+        )
+        self.assertEqual(os.path.getsize(self.database), 0)
+
+    def test_folder_cannot_be_entered(self) -> None:
+        """
+        A database below a folder the user may not enter names that folder
+        rather than calling the database's folder missing.
+        """
+        locked = os.path.join(self.directory, "locked")
+        os.chmod(self.directory, 0o755)
+        os.makedirs(os.path.join(locked, "data"))
+        # Readable but not searchable, by its owner too.
+        self.chmod(locked, 0o600)
+        self.config = self.site_config(
+            f"[general]\ndbpath = locked/data/comments.db\nhost = {HOST}\n"
+            "[server]\nlisten = tcp:0:interface=127.0.0.1\n"
+        )
+        result = self.run_daemon()
+        self.assertStopped(
+            result,
+            f"isso-tx: {self.config}: [general] dbpath: {locked}/data/comments.db: "
+            f"{locked} is not searchable by user {self.user.pw_name} "
+            f"(mode 0600, owner {self.owner})",
+        )

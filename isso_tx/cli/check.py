@@ -15,6 +15,7 @@ from ..db import (
     ISSO_TABLES,
     SCHEMA_VERSION,
     DatabaseError,
+    access_problem,
     check_schema_version,
     table_names,
     user_version,
@@ -99,19 +100,12 @@ def describe_database(path: str) -> tuple[str, list[str]]:
     Return a description of the database at C{path} and its problems,
     opening it read-only and changing nothing.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        return path, [f"{path}: directory {directory} does not exist"]
-    problems = []
-    if not os.access(directory, os.W_OK):
-        problems.append(
-            f"{path}: directory {directory} is not writable (SQLite needs it "
-            "for its -wal and -shm files)"
-        )
+    problem = access_problem(path)
+    if problem is not None and not os.path.exists(path):
+        return path, [problem]
+    problems = [problem] if problem is not None else []
     if not os.path.exists(path):
         return f"{path} (does not exist yet; will be created)", problems
-    if not os.access(path, os.W_OK):
-        problems.append(f"{path}: not writable")
     try:
         conn = connect(path, readonly=True)
     except sqlite3.Error as e:
