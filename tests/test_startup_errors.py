@@ -18,6 +18,8 @@ import tempfile
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
+from isso_tx.config import ConfigError, load_site_config
+
 # The checkout these tests belong to, whose code the child must run.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TWISTD_ARGS = [
@@ -191,6 +193,60 @@ class ConfigurationTests(DaemonErrorMixin, SynchronousTestCase):
             f"directory {missing} does not exist",
         )
         self.assertEqual(os.listdir(self.directory), ["site.cfg"])
+
+    def test_misspelt_section(self) -> None:
+        """
+        A misspelt [general] is reported as an unknown section with the
+        name that was meant, not as a site without a host.
+        """
+        path = self.site_config(
+            f"[generl]\ndbpath = comments.db\nhost = {HOST}\n"
+        )
+        result = self.run_twistd("-c", path)
+        self.assertStopped(
+            result,
+            f"isso-tx: {path}: unknown section [generl], did you mean [general]?",
+        )
+        self.assertEqual(os.listdir(self.directory), ["site.cfg"])
+
+    def test_misspelt_section_beside_the_real_one(self) -> None:
+        """
+        An unknown section next to the section it resembles is only a
+        warning, with the same hint.
+        """
+        path = self.site_config(
+            f"[general]\nhost = {HOST}\n[generl]\nmax-age = 1h\n"
+        )
+        config = load_site_config(path)
+        self.assertEqual(
+            config.warnings,
+            (f"{path}: [generl] is not a known section; ignored "
+             "(did you mean [general]?)",),
+        )
+
+    def test_unrelated_section_is_a_warning(self) -> None:
+        """
+        A section that resembles no known one is ignored with a warning, as
+        files shared with other tools may have them.
+        """
+        path = self.site_config(f"[general]\nhost = {HOST}\n[extras]\na = b\n")
+        config = load_site_config(path)
+        self.assertEqual(
+            config.warnings, (f"{path}: [extras] is not a known section; ignored",)
+        )
+
+    def test_misspelt_section_in_other_case(self) -> None:
+        """
+        Section names are case-sensitive, so [Guard] without [guard] is
+        refused with the lower-case name that was meant.
+        """
+        path = self.site_config(
+            f"[general]\nhost = {HOST}\n[Guard]\nratelimit = 5\n"
+        )
+        error = self.assertRaises(ConfigError, load_site_config, path)
+        self.assertEqual(
+            str(error), f"{path}: unknown section [Guard], did you mean [guard]?"
+        )
 
 
 def unprivileged_python(user: pwd.struct_passwd) -> tuple[str, tuple[str, ...]]:
