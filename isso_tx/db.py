@@ -223,9 +223,10 @@ def access_problem(path: str) -> str | None:
     for permission, mode in (("readable", os.R_OK), ("writable", os.W_OK)):
         if not _can(path, mode):
             return _lacks(path, permission)
-    if not _can(directory, os.W_OK):
-        # SQLite creates and removes <path>-wal, -shm or -journal beside
-        # the database at every first connection and checkpoint.
+    wal_files_exist = all(os.path.exists(path + s) for s in ("-wal", "-shm"))
+    if not _can(directory, os.W_OK) and not wal_files_exist:
+        # SQLite creates <path>-wal and -shm (or -journal) beside the
+        # database when the first connection opens it.
         return (
             f"{path}: {_lacks(directory, 'writable')}, and SQLite needs to "
             "create its -wal and -shm files there"

@@ -194,6 +194,27 @@ class ConfigurationTests(DaemonErrorMixin, SynchronousTestCase):
         )
         self.assertEqual(os.listdir(self.directory), ["site.cfg"])
 
+    def test_second_site_database_directory_missing(self) -> None:
+        """
+        With several sites, a missing database folder of the second is
+        reported before the first site's database is created.
+        """
+        first = os.path.join(self.directory, "first.cfg")
+        second = os.path.join(self.directory, "second.cfg")
+        with open(first, "w", encoding="utf-8") as f:
+            f.write(f"[general]\nname = a\ndbpath = a.db\nhost = {HOST}\n"
+                    "[server]\nlisten = tcp:0:interface=127.0.0.1\n")
+        with open(second, "w", encoding="utf-8") as f:
+            f.write(f"[general]\nname = b\ndbpath = gone/b.db\nhost = {HOST}\n")
+        result = self.run_twistd("-c", first, "-c", second)
+        gone = os.path.join(self.directory, "gone")
+        self.assertStopped(
+            result,
+            f"isso-tx: {second}: [general] dbpath: {gone}/b.db: "
+            f"directory {gone} does not exist",
+        )
+        self.assertEqual(sorted(os.listdir(self.directory)), ["first.cfg", "second.cfg"])
+
     def test_misspelt_section(self) -> None:
         """
         A misspelt [general] is reported as an unknown section with the
