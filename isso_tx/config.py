@@ -9,6 +9,7 @@ L{ConfigError} naming the file, the section and the key.
 from __future__ import annotations
 
 import configparser
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -411,10 +412,26 @@ class _SiteReader:
         return replace(config, warnings=tuple(self.warnings))
 
     def check_known_keys(self) -> None:
-        for section in self.parser.sections():
+        """
+        Warn of unknown sections and keys, with a hint where there is one.
+
+        @raise ConfigError: for an unknown section that is a misspelling of
+            a known one the file lacks (C{[generl]} without C{[general]}):
+            everything in it would be silently ignored, and the first
+            complaint would otherwise be about its missing keys.
+        """
+        sections = self.parser.sections()
+        for section in sections:
             if section not in DEFAULTS:
+                meant = difflib.get_close_matches(section.lower(), DEFAULTS, n=1, cutoff=0.75)
+                if meant and meant[0] not in sections:
+                    raise ConfigError(
+                        self.path, None, None,
+                        f"unknown section [{section}], did you mean [{meant[0]}]?",
+                    )
+                hint = f"ignored (did you mean [{meant[0]}]?)" if meant else "ignored"
                 self.warnings.append(
-                    f"{self.path}: [{section}] is not a known section; ignored"
+                    f"{self.path}: [{section}] is not a known section; {hint}"
                 )
                 continue
             for key in self.parser.options(section):

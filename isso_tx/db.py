@@ -11,6 +11,7 @@ never waits on SQLite and our own writers never contend for the lock.
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -192,6 +193,85 @@ def _backup(conn: sqlite3.Connection, path: str, version: int) -> str:
     return target
 
 
+def access_problem(path: str) -> str | None:
+    """
+    Say why this process cannot create, read or write the database at
+    C{path}, naming the file or directory, the permission it lacks and the
+    user; or return None.
+
+    SQLite's own errors ("unable to open database file", "attempt to write
+    a readonly database") name neither, and the schema is written at once,
+    so a database that can only be read is as unusable as a missing one.
+    """
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    # Walk down from the root so that a folder that cannot be entered is
+    # named, rather than taken for a missing one.
+    parent = "/"
+    for part in directory.split(os.sep)[1:]:
+        if not _can(parent, os.X_OK):
+            return f"{path}: {_lacks(parent, 'searchable')}"
+        parent = os.path.join(parent, part)
+        if not os.path.isdir(parent):
+            return f"{path}: directory {directory} does not exist"
+    if not _can(directory, os.X_OK):
+        return f"{path}: {_lacks(directory, 'searchable')}"
+    if not os.path.exists(path):
+        if not _can(directory, os.W_OK):
+            return f"{path} cannot be created: {_lacks(directory, 'writable')}"
+        return None
+    for permission, mode in (("readable", os.R_OK), ("writable", os.W_OK)):
+        if not _can(path, mode):
+            return _lacks(path, permission)
+    wal_files_exist = all(os.path.exists(path + s) for s in ("-wal", "-shm"))
+    if not _can(directory, os.W_OK) and not wal_files_exist:
+        # SQLite creates <path>-wal and -shm (or -journal) beside the
+        # database when the first connection opens it.
+        return (
+            f"{path}: {_lacks(directory, 'writable')}, and SQLite needs to "
+            "create its -wal and -shm files there"
+        )
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(path + suffix) and not _can(
+            path + suffix, os.R_OK | os.W_OK
+        ):
+            return _lacks(path + suffix, "readable and writable")
+    return None
+
+
+def _can(path: str, mode: int) -> bool:
+    """
+    Whether this process may use C{path} in C{mode}, as the user it runs as.
+    """
+    return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
+
+
+def _lacks(path: str, permission: str) -> str:
+    """
+    Say that C{path} is not C{permission} by this process's user, with the
+    mode and owner that make it so.
+    """
+    how = ""
+    try:
+        status = os.stat(path)
+        read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        pass
+    else:
+        owner = _user_name(status.st_uid)
+        how = f" (mode {status.st_mode & 0o7777:04o}, owner {owner})"
+        if read_only and permission != "searchable":
+            how = " (on a read-only file system)"
+    return f"{path} is not {permission} by user {_user_name(os.geteuid())}{how}"
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 def prepare_database(path: str, legacy_session_key: str | None = None) -> str:
     """
     Create or upgrade the database at C{path} to Isso's schema version 5.
@@ -205,9 +285,9 @@ def prepare_database(path: str, legacy_session_key: str | None = None) -> str:
     @raise DatabaseError: the file is unusable, from a newer version, or a
         migration step failed (the file is then left as it was).
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise DatabaseError(f"{path}: directory {directory} does not exist")
+    problem = access_problem(path)
+    if problem is not None:
+        raise DatabaseError(problem)
     try:
         conn = sqlite3.connect(path, isolation_level=None)
     except sqlite3.Error as e:

@@ -25,7 +25,8 @@ from .config import (
     config_paths,
     load_site_config,
 )
-from .db import DatabaseError
+from .db import DatabaseError, access_problem
+from .listening import listen_problems
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
 from .views.http import LimitedRequest
@@ -160,11 +161,19 @@ def open_sites(configs: list[SiteConfig], reactor: Any) -> list[CommentSite]:
 
     @raise StartupError: naming the file whose database cannot be used.
     """
+    # Every site's database is checked before any is created, so that a
+    # problem with the second leaves no new file behind for the first.
+    for config in configs:
+        problem = access_problem(config.general.dbpath)
+        if problem is not None:
+            raise StartupError(f"{config.path}: [general] dbpath: {problem}")
     sites = []
     for config in configs:
         try:
             site: CommentSite = open_site(config, reactor)
-        except (DatabaseError, ValueError) as e:
+        except DatabaseError as e:
+            raise StartupError(f"{config.path}: [general] dbpath: {e}")
+        except ValueError as e:
             raise StartupError(f"{config.path}: {e}")
         if len(configs) > 1:
             site.mount = f"/{config.general.name}/"
@@ -197,6 +206,26 @@ def listen_addresses(options: Options, configs: list[SiteConfig]) -> list[str]:
     return addresses
 
 
+def check_listen_addresses(options: Options, configs: list[SiteConfig]) -> None:
+    """
+    Bind each address the daemon will listen on and release it at once.
+
+    @raise StartupError: naming C{--listen}, or the file and its
+        C{[server] listen}, of the first address that cannot be listened on.
+    """
+    if options["listen"]:
+        given = [("--listen", description) for description in options["listen"]]
+    else:
+        given = [
+            (f"{config.path}: [server] listen", description)
+            for config in configs
+            for description in config.server.listen
+        ]
+    problems = listen_problems(given)
+    if problems:
+        raise StartupError(problems[0])
+
+
 def log_to_files(configs: list[SiteConfig]) -> None:
     """
     Copy the log to every file a site names in C{[general] log-file}.
@@ -223,6 +252,10 @@ def makeService(options: Options, reactor: Any = None) -> service.IService:
     if reactor is None:
         from twisted.internet import reactor  # type: ignore[no-redef]
     configs = load_configs(options["configs"])
+    # Before anything is created (log files, databases), so that a busy
+    # port leaves nothing behind and is said in one line; the listeners
+    # bind for real later, once twistd starts the application.
+    check_listen_addresses(options, configs)
 
     log_to_files(configs)
 

@@ -6,28 +6,22 @@ would stop it from starting (for C{ExecStartPre=} or CI).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import socket
 import sqlite3
 import sys
-
-from twisted.internet import endpoints
-from twisted.internet.abstract import isIPv6Address
-from twisted.internet.protocol import Factory
-from twisted.internet.testing import MemoryReactor
-from twisted.python.lockfile import FilesystemLock
 
 from ..config import ConfigError, SiteConfig, check_sites, load_site_config
 from ..db import (
     ISSO_TABLES,
     SCHEMA_VERSION,
     DatabaseError,
+    access_problem,
     check_schema_version,
     table_names,
     user_version,
 )
 from ..importers import connect
+from ..listening import listen_problems
 from .common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -81,7 +75,11 @@ def run_check(args: argparse.Namespace) -> int:
 
         # As twistd isso would, given no --listen.
         print(f"listening on {', '.join(listen_addresses(Options(), configs))}")
-    problems += _listen_problems(configs)
+    problems += listen_problems(
+        (f"{config.path}: [server] listen", description)
+        for config in configs
+        for description in config.server.listen
+    )
     if args.strict:
         problems += warnings
     for problem in problems:
@@ -95,106 +93,17 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _listen_problems(configs: list[SiteConfig]) -> list[str]:
-    """
-    Try to listen on every address the sites name, once each, as the daemon
-    would; say, naming the file, which ones it could not.
-    """
-    problems = []
-    tried: set[str] = set()
-    for config in configs:
-        for description in config.server.listen:
-            if description in tried:
-                continue
-            tried.add(description)
-            reason = listen_problem(description)
-            if reason is not None:
-                problems.append(
-                    f"{config.path}: [server] listen: cannot listen on "
-                    f"{description}: {reason}"
-                )
-    return problems
-
-
-def listen_problem(description: str) -> str | None:
-    """
-    Bind the TCP or unix socket address of the endpoint C{description} as
-    the daemon would, and release it at once; return why that failed, or
-    None.  Other kinds of endpoint (systemd:, ssl:...) are not tried.
-    """
-    if description.partition(":")[0] not in ("tcp", "tcp6", "unix"):
-        return None
-    # Twisted's own reading of the endpoint, recorded instead of listened.
-    recorder = MemoryReactor()
-    try:
-        endpoints.serverFromString(recorder, description).listen(Factory())
-    except (ValueError, TypeError, KeyError) as e:
-        return f"not an endpoint Twisted reads: {e}"
-    if recorder.tcpServers:
-        port, _factory, _backlog, interface = recorder.tcpServers[0]
-        family = socket.AF_INET6 if isIPv6Address(interface) else socket.AF_INET
-        return _bind_problem(family, (interface, port))
-    path, _factory, _backlog, _mode, want_pid = recorder.unixServers[0]
-    if not want_pid:
-        return _bind_problem(socket.AF_UNIX, path)
-    # The daemon holds a lock beside its socket, and replaces a socket left
-    # by a process that died holding the lock.
-    lock = FilesystemLock(path + ".lock")
-    try:
-        if not lock.lock():
-            return f"{path}.lock is held by a running process"
-    except OSError as e:
-        return f"{path}.lock: {e.strerror}"
-    try:
-        if not lock.clean and os.path.exists(path):
-            return None
-        return _bind_problem(socket.AF_UNIX, path)
-    finally:
-        lock.unlock()
-
-
-def _bind_problem(family: socket.AddressFamily, address: object) -> str | None:
-    """
-    Bind and listen on C{address}, then close the socket (removing the file
-    of a unix socket that was bound); return why that failed, or None.
-    """
-    bound = False
-    try:
-        with socket.socket(family, socket.SOCK_STREAM) as s:
-            if family != socket.AF_UNIX:
-                # As Twisted does: a port whose last connections are still
-                # closing can be listened on again.
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(address)
-            bound = True
-            s.listen(1)
-    except OSError as e:
-        return e.strerror or str(e)
-    finally:
-        if bound and family == socket.AF_UNIX:
-            with contextlib.suppress(OSError):
-                os.unlink(address)  # type: ignore[arg-type]
-    return None
-
-
 def describe_database(path: str) -> tuple[str, list[str]]:
     """
     Return a description of the database at C{path} and its problems,
     opening it read-only and changing nothing.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        return path, [f"{path}: directory {directory} does not exist"]
-    problems = []
-    if not os.access(directory, os.W_OK):
-        problems.append(
-            f"{path}: directory {directory} is not writable (SQLite needs it "
-            "for its -wal and -shm files)"
-        )
+    problem = access_problem(path)
+    if problem is not None and not os.path.exists(path):
+        return path, [problem]
+    problems = [problem] if problem is not None else []
     if not os.path.exists(path):
         return f"{path} (does not exist yet; will be created)", problems
-    if not os.access(path, os.W_OK):
-        problems.append(f"{path}: not writable")
     try:
         conn = connect(path, readonly=True)
     except sqlite3.Error as e:
