@@ -7,7 +7,7 @@ PYTHON  := $(VENV)/bin/python
 CONFIG  := etc/isso/isso.cfg
 RUNCFG  := var/isso.cfg
 
-.PHONY: run test venv test-deps bench clean deb deb-test
+.PHONY: run test test-fast venv test-deps bench clean deb deb-test
 
 venv: $(VENV)/.installed
 
@@ -27,8 +27,13 @@ run: venv $(RUNCFG)
 test-deps: venv
 	scripts/bootstrap browser
 
+# Both layers of the suite (see scripts/run-tests); test-fast runs only the
+# tests of one process, which need neither a browser nor child processes.
 test: test-deps
 	scripts/run-tests
+
+test-fast: venv
+	scripts/run-tests --fast
 
 bench: venv
 	scripts/bootstrap bench

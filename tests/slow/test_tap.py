@@ -17,7 +17,7 @@ import urllib.request
 
 from twisted.trial.unittest import SynchronousTestCase
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The twistd of the environment running the tests.
 TWISTD = [
     sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
