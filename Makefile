@@ -21,7 +21,10 @@ $(RUNCFG): $(CONFIG)
 	mkdir -p var
 	sed 's|^dbpath = .*|dbpath = $(CURDIR)/var/comments.db|' $(CONFIG) > $@
 
+# The address to open is the sample's first listen address, plus /demo/.
 run: venv $(RUNCFG)
+	@echo "isso-tx: configuration $(RUNCFG), database var/comments.db"
+	@echo "isso-tx: open $$(sed -n 's|^listen = *||p' $(RUNCFG) | head -n 1)/demo/ and leave a comment (Ctrl-C stops the server)"
 	PYTHONPATH=. $(VENV)/bin/twistd --nodaemon --pidfile= isso --config $(RUNCFG)
 
 test-deps: venv
