@@ -7,7 +7,7 @@ PYTHON  := $(VENV)/bin/python
 CONFIG  := etc/isso/isso.cfg
 RUNCFG  := var/isso.cfg
 
-.PHONY: run test venv test-deps bench clean deb deb-test
+.PHONY: run test test-fast venv test-deps bench clean deb deb-test
 
 venv: $(VENV)/.installed
 
@@ -21,14 +21,22 @@ $(RUNCFG): $(CONFIG)
 	mkdir -p var
 	sed 's|^dbpath = .*|dbpath = $(CURDIR)/var/comments.db|' $(CONFIG) > $@
 
+# The address to open is the sample's first listen address, plus /demo/.
 run: venv $(RUNCFG)
+	@echo "isso-tx: configuration $(RUNCFG), database var/comments.db"
+	@echo "isso-tx: open $$(sed -n 's|^listen = *||p' $(RUNCFG) | head -n 1)/demo/ and leave a comment (Ctrl-C stops the server)"
 	PYTHONPATH=. $(VENV)/bin/twistd --nodaemon --pidfile= isso --config $(RUNCFG)
 
 test-deps: venv
 	scripts/bootstrap browser
 
+# Both layers of the suite (see scripts/run-tests); test-fast runs only the
+# tests of one process, which need neither a browser nor child processes.
 test: test-deps
 	scripts/run-tests
+
+test-fast: venv
+	scripts/run-tests --fast
 
 bench: venv
 	scripts/bootstrap bench

@@ -52,7 +52,7 @@ class Options(usage.Options):
 
     def opt_config(self, path: str) -> None:
         """
-        Site configuration file (INI, as Isso's).
+        Site configuration file (INI, as Isso's); repeat it to serve several sites.
         """
         self["configs"].append(path)
 

@@ -3,7 +3,7 @@
 // (/id/<id>/unsubscribe/<email>/<key>), clicked through as a person would.
 //   ISSO_MODERATION_LINKS='{...}' node tests/browser/moderation-links.mjs --server URL
 // The links are signed with the server's secret, so whoever started the
-// server passes them in (tests/test_moderation_browser.py does); the JSON:
+// server passes them in (tests/slow/test_moderation_browser.py does); the JSON:
 //   uri          the thread of the comments below
 //   pending      {id, text, author, email}: a comment waiting for approval
 //   published    {id, text}: a comment already on the thread

@@ -2,7 +2,7 @@
 Running the Node.js browser scenarios of C{tests/browser/} from trial.
 
 The scenarios drive Debian's Chromium with playwright-core; both are
-installed by C{scripts/bootstrap browser} (C{make test}).
+installed by C{make test-deps} (C{scripts/bootstrap browser}).
 """
 
 from __future__ import annotations
@@ -16,22 +16,27 @@ from twisted.internet.defer import Deferred
 from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIOS = os.path.join(ROOT, "tests", "browser")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 def missing_browser_tools() -> str | None:
     """
-    Say what is missing to run the scenarios, or C{None} when nothing is.
+    Say what is missing to run the browser scenarios and to build the
+    client (Node, npm, Chromium, the npm packages), and how to install it;
+    C{None} when nothing is. The tests needing them are skipped with this
+    reason, and L{tests.slow.test_setup} fails once with it.
     """
-    if shutil.which("node") is None:
-        return "node is not installed (run: scripts/bootstrap browser)"
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if not os.path.exists(CHROMIUM):
-        return f"{CHROMIUM} is not installed (run: scripts/bootstrap browser)"
-    if not os.path.isdir(os.path.join(ROOT, "node_modules", "playwright-core")):
-        return "playwright-core is not installed (run: scripts/bootstrap browser)"
-    return None
+        missing.append(CHROMIUM)
+    for package in ("playwright-core", "esbuild"):
+        if not os.path.isdir(os.path.join(ROOT, "node_modules", package)):
+            missing.append(f"node_modules/{package}")
+    if not missing:
+        return None
+    return f"not installed: {', '.join(missing)} (install with: make test-deps)"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import tempfile
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from .commandline import isso_tx, write_config
+from ..commandline import isso_tx, write_config
 
 
 class ListenTests(SynchronousTestCase):

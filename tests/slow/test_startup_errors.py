@@ -21,7 +21,7 @@ from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from isso_tx.config import ConfigError, load_site_config
 
 # The checkout these tests belong to, whose code the child must run.
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TWISTD_ARGS = [
     "-c", "from twisted.scripts.twistd import run; run()",
     "--nodaemon", "--pidfile=", "isso",

@@ -17,7 +17,9 @@ import urllib.request
 
 from twisted.trial.unittest import SynchronousTestCase
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from ..paths import short_temp_dir
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The twistd of the environment running the tests.
 TWISTD = [
     sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
@@ -209,7 +211,7 @@ class ServingTests(DaemonMixin, SynchronousTestCase):
         X-Forwarded-For is believed.
         """
         port = free_port()
-        sock = os.path.join(self.directory, "isso.sock")
+        sock = os.path.join(short_temp_dir(self), "isso.sock")
         path = self.site_config(
             extra=f"[server]\nlisten =\n    unix://{sock}\n    http://127.0.0.1:{port}\n"
         )

@@ -12,7 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from isso_tx.store import renamed_uri
 
-from .commandline import import_threads, isso_tx, write_config
+from ..commandline import import_threads, isso_tx, write_config
 
 URIS = ["/p", "/p/", "/p/hello/", "/p?page=2", "/posts/hello/", "/pp/"]
 

@@ -15,7 +15,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from isso_tx.cli.transfer import duration, summary_lines
 from isso_tx.importers import ImportSummary
 
-from .commandline import isso_tx, write_config
+from ..commandline import isso_tx, write_config
 
 
 class OneOfEachTests(SynchronousTestCase):
