@@ -120,6 +120,7 @@ class InlineDatabase(Service):
         _prepare_connection(self._connection)
         # Interactions run so far, for tests that count database trips.
         self.calls = 0
+        self._held: list[Deferred[Any]] | None = None
 
     def run(
         self, interaction: Callable[..., T], *args: Any, **kwargs: Any
@@ -134,7 +135,28 @@ class InlineDatabase(Service):
             failure = Failure()
             self._connection.rollback()
             return fail(failure)
-        return succeed(result)
+        if self._held is None:
+            return succeed(result)
+        # Done, but its answer is still on its way back from the pool.
+        late: Deferred[T] = Deferred()
+        self._held.append(late)
+        self._held = None
+        return late.addCallback(lambda _: result)
+
+    def hold_next(self) -> Callable[[], None]:
+        """
+        Let the next interaction run now but deliver its result only when
+        the returned function is called, as a busy pool thread would: other
+        requests may be served in between.
+        """
+        held: list[Deferred[Any]] = []
+        self._held = held
+
+        def release() -> None:
+            for d in held:
+                d.callback(None)
+
+        return release
 
     def query(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         """
@@ -144,10 +166,15 @@ class InlineDatabase(Service):
 
     def execute(self, sql: str, *params: Any) -> None:
         """
-        Change the database behind the site's back, as another program would.
+        Change the database behind the site's back, on a connection of its
+        own, as another program (the command line, Isso) would.
         """
-        self._connection.execute(sql, params)
-        self._connection.commit()
+        other = sqlite3.connect(self.path)
+        try:
+            other.execute(sql, params)
+            other.commit()
+        finally:
+            other.close()
 
     def stopService(self) -> None:
         super().stopService()
