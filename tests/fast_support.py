@@ -76,7 +76,7 @@ class InlineThreadPool:
     ) -> None:
         try:
             result = f(*args, **kwargs)
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - handed on, as ThreadPool does
             on_result(False, Failure())
         else:
             on_result(True, result)
@@ -131,7 +131,7 @@ class InlineDatabase(Service):
             result = interaction(cursor, *args, **kwargs)
             cursor.close()
             self._connection.commit()
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - rolled back and handed on, as adbapi does
             failure = Failure()
             self._connection.rollback()
             return fail(failure)

@@ -629,7 +629,10 @@ class FeedTests(ViewTestCase):
         """
         for i in range(5):
             self.post_comment(text=f"comment {i}")
-        count = lambda q: self.browser.get("/feed?uri=/path/" + q).body.count(b"<entry>")  # noqa: E731
+
+        def count(query: str) -> int:
+            return self.browser.get("/feed?uri=/path/" + query).body.count(b"<entry>")
+
         self.assertEqual((count(""), count("&limit=2"), count("&limit=50")), (3, 2, 3))
         response = self.browser.get("/feed?uri=/path/&limit=x")
         self.assertEqual(response.code, 400)

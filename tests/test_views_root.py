@@ -8,6 +8,7 @@ from __future__ import annotations
 from .fast_support import Browser, ViewTestCase
 
 WEBSITE = "https://blog.example:8443"
+PROXIED = {"X-Script-Name": "/comments"}
 
 
 class CORSTests(ViewTestCase):
@@ -131,15 +132,13 @@ class ScriptNameTests(ViewTestCase):
     A site served by a trusted proxy below a path (C{X-Script-Name}).
     """
 
-    proxied = {"X-Script-Name": "/comments"}
-
     def test_prefix_stripped(self) -> None:
         """
         The site answers below the proxy's path, and names it in its address.
         """
-        response = self.browser.get("/comments/info", headers=self.proxied)
+        response = self.browser.get("/comments/info", headers=PROXIED)
         self.assertEqual(response.json()["host"], "http://example.org/comments")
-        response = self.browser.get("/comments/?uri=/x/", headers=self.proxied)
+        response = self.browser.get("/comments/?uri=/x/", headers=PROXIED)
         self.assertEqual(response.json()["replies"], [])
 
     def test_untrusted_proxy(self) -> None:
@@ -151,7 +150,7 @@ class ScriptNameTests(ViewTestCase):
             "[server]\ntrusted-proxies =\n[guard]\nenabled = false\n", name="open"
         )
         browser = Browser(self, trusting_nobody.resource())
-        response = browser.get("/comments/info", headers=self.proxied)
+        response = browser.get("/comments/info", headers=PROXIED)
         self.assertEqual(response.code, 404)
-        response = browser.get("/info", headers=self.proxied)
+        response = browser.get("/info", headers=PROXIED)
         self.assertEqual(response.json()["host"], "http://example.org")
