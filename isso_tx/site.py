@@ -55,11 +55,24 @@ class CommentSite(MultiService):
     # Where the daemon serves the site: "/", or "/<name>/" among several.
     mount = "/"
 
-    def __init__(self, config: SiteConfig, session_key: str, reactor: Any) -> None:
+    def __init__(
+        self,
+        config: SiteConfig,
+        session_key: str,
+        reactor: Any,
+        database: Database | None = None,
+    ) -> None:
+        """
+        @param database: the site's database service; by default a pool on
+            C{[general] dbpath}.  The fast tests pass one that runs each
+            interaction at once, in the calling thread.
+        """
         super().__init__()
         self.config = config
         self.clock = reactor
-        self.database = Database(config.general.dbpath, reactor)
+        if database is None:
+            database = Database(config.general.dbpath, reactor)
+        self.database = database
         self.database.setServiceParent(self)
         self.signer = Signer(session_key, reactor)
         self.renderer = Renderer(Markup(config.markup), self.database, reactor)
@@ -221,12 +234,15 @@ class CommentSite(MultiService):
         )
 
 
-def open_site(config: SiteConfig, reactor: Any) -> CommentSite:
+def open_site(
+    config: SiteConfig, reactor: Any, database: Database | None = None
+) -> CommentSite:
     """
     Prepare a site's database (creating or upgrading it) and return the
     site.  Blocks: call it before the reactor runs.
 
+    @param database: passed on to L{CommentSite}.
     @raise isso_tx.db.DatabaseError: the database cannot be used.
     """
     session_key = prepare_database(config.general.dbpath, config.general.session_key)
-    return CommentSite(config, session_key, reactor)
+    return CommentSite(config, session_key, reactor, database)

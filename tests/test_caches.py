@@ -1,0 +1,119 @@
+"""
+Unit tests of L{isso_tx.caches.ResponseCache}: finished answers of C{GET /},
+dropped when their thread changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from isso_tx.caches import ResponseCache
+
+
+@dataclass(frozen=True)
+class Query:
+    """
+    A checked query, as far as the cache cares: its thread and the rest.
+    """
+
+    uri: str
+    sort: str = "oldest"
+
+
+class ResponseCacheTests(SynchronousTestCase):
+    """
+    Storing, finding and dropping bodies.
+    """
+
+    def setUp(self) -> None:
+        self.cache = ResponseCache(budget=1000)
+
+    def put(self, query: Query, body: bytes) -> None:
+        self.cache.put(query, body, self.cache.generation)
+
+    def test_miss_then_hit(self) -> None:
+        """
+        A thread is answered from the cache once an answer was stored for
+        exactly that query.
+        """
+        self.assertIsNone(self.cache.get(Query("/a/")))
+        self.put(Query("/a/"), b"body")
+        self.assertEqual(self.cache.get(Query("/a/")), b"body")
+        self.assertIsNone(self.cache.get(Query("/a/", sort="newest")))
+
+    def test_invalidate_one_thread(self) -> None:
+        """
+        A write to a thread drops all its answers and keeps other threads'.
+        """
+        self.put(Query("/a/"), b"a1")
+        self.put(Query("/a/", sort="newest"), b"a2")
+        self.put(Query("/b/"), b"b")
+        self.cache.invalidate("/a/")
+        self.assertIsNone(self.cache.get(Query("/a/")))
+        self.assertIsNone(self.cache.get(Query("/a/", sort="newest")))
+        self.assertEqual(self.cache.get(Query("/b/")), b"b")
+
+    def test_invalidate_several(self) -> None:
+        """
+        A purge that touched several threads drops each of them.
+        """
+        self.put(Query("/a/"), b"a")
+        self.put(Query("/b/"), b"b")
+        self.cache.invalidate("/a/", "/b/")
+        self.assertIsNone(self.cache.get(Query("/a/")))
+        self.assertIsNone(self.cache.get(Query("/b/")))
+
+    def test_stale_answer_not_stored(self) -> None:
+        """
+        An answer computed before a write is not stored after it, so no
+        reader ever gets it from the cache.
+        """
+        before = self.cache.generation
+        self.cache.invalidate("/other/")
+        self.cache.put(Query("/a/"), b"old", before)
+        self.assertIsNone(self.cache.get(Query("/a/")))
+
+    def test_clear(self) -> None:
+        """
+        Clearing (another program wrote) drops everything and makes answers
+        in flight stale.
+        """
+        self.put(Query("/a/"), b"a")
+        before = self.cache.generation
+        self.cache.clear()
+        self.assertIsNone(self.cache.get(Query("/a/")))
+        self.cache.put(Query("/b/"), b"b", before)
+        self.assertIsNone(self.cache.get(Query("/b/")))
+
+    def test_budget(self) -> None:
+        """
+        Past its budget the cache forgets the least recently read answers.
+        """
+        for name in "abcd":
+            self.put(Query(f"/{name}/"), name.encode() * 240)
+        self.cache.get(Query("/a/"))
+        self.put(Query("/e/"), b"e" * 240)
+        self.assertIsNotNone(self.cache.get(Query("/a/")))
+        self.assertIsNone(self.cache.get(Query("/b/")))
+        self.assertIsNotNone(self.cache.get(Query("/e/")))
+
+    def test_large_answer_not_kept(self) -> None:
+        """
+        An answer larger than a quarter of the budget is not kept at all.
+        """
+        self.put(Query("/big/"), b"x" * 251)
+        self.assertIsNone(self.cache.get(Query("/big/")))
+        self.put(Query("/fits/"), b"x" * 250)
+        self.assertIsNotNone(self.cache.get(Query("/fits/")))
+
+    def test_replaced(self) -> None:
+        """
+        Storing a query again replaces its answer and counts its size once.
+        """
+        for _ in range(10):
+            self.put(Query("/a/"), b"x" * 200)
+        self.put(Query("/b/"), b"y" * 200)
+        self.assertIsNotNone(self.cache.get(Query("/a/")))
+        self.assertIsNotNone(self.cache.get(Query("/b/")))

@@ -1,0 +1,379 @@
+"""
+Fast tests of L{isso_tx.views.admin} and L{isso_tx.views.admin_auth}: signing
+in, the throttle and the session's lifetime on the test clock, the CSRF
+tokens, and the panel's actions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from twisted.web.http import datetimeToString
+
+from isso_tx.views.admin_auth import COOKIE, SESSION_AGE
+
+from .fast_support import START, Browser, ViewTestCase
+
+PASSWORD = "correct horse battery staple"
+OWNER = "203.0.113.5"
+
+
+def csrf_of(body: bytes) -> str:
+    found = re.search(rb'name="csrf" value="([^"]+)"', body)
+    assert found is not None, body[:2000]
+    return found.group(1).decode()
+
+
+def listed_ids(body: bytes) -> list[int]:
+    """
+    Return the ids of the comments a panel page lists, in order.
+    """
+    return [int(i) for i in re.findall(rb'<article class="comment" id="comment-(\d+)"', body)]
+
+
+def session_cookie(response: Any) -> str | None:
+    for value in response.headers_named("set-cookie"):
+        if value.startswith(COOKIE + "="):
+            return value
+    return None
+
+
+class PanelTestCase(ViewTestCase):
+    """
+    A moderated site with the panel switched on, and its owner's browser.
+    """
+
+    config = (
+        "[guard]\nenabled = false\n[hash]\nalgorithm = none\n"
+        "[moderation]\nenabled = true\n"
+        f"[admin]\nenabled = true\npassword = {PASSWORD}\n"
+    )
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.owner = self.reader(OWNER)
+
+    def login(self, browser: Browser | None = None, password: str = PASSWORD,
+              **kwargs: Any) -> Any:
+        return (browser or self.owner).post("/login/", form={"password": password},
+                                            **kwargs)
+
+    def signed_in(self, browser: Browser | None = None) -> str:
+        """
+        Sign in and return the panel's CSRF token.
+        """
+        self.assertEqual(self.login(browser).code, 302)
+        panel = (browser or self.owner).get("/admin/")
+        self.assertEqual(panel.code, 200, panel)
+        return csrf_of(panel.body)
+
+    def act(self, csrf: str, action: str, ids: list[int],
+            browser: Browser | None = None, **fields: str) -> Any:
+        form: dict[str, Any] = {"csrf": csrf, "action": action, "id": ids, **fields}
+        return (browser or self.owner).post("/admin/action", form=form)
+
+    def pending(self, uri: str = "/page/", **fields: Any) -> int:
+        comment = self.post_comment(uri=uri, **fields)
+        self.assertEqual(comment["mode"], 2)
+        return comment["id"]
+
+
+class DisabledTests(ViewTestCase):
+    """
+    A site whose panel is off.
+    """
+
+    config = f"[admin]\nenabled = false\npassword = {PASSWORD}\n"
+
+    def test_disabled_page(self) -> None:
+        """
+        Every panel address says administration is disabled, and nobody
+        signs in.
+        """
+        for method, path in (("GET", "/login/"), ("GET", "/admin/"),
+                             ("POST", "/admin/action"), ("POST", "/logout/"),
+                             ("GET", "/admin/nothing")):
+            response = self.browser.request(method, path, content_type=None)
+            self.assertEqual(response.code, 200, path)
+            self.assertIn(b"Administration is disabled", response.body)
+        response = self.browser.post("/login/", form={"password": PASSWORD})
+        self.assertIn(b"Administration is disabled", response.body)
+        self.assertEqual(response.headers_named("set-cookie"), [])
+
+
+class ExamplePasswordTests(ViewTestCase):
+    """
+    A panel switched on with Isso's example password.
+    """
+
+    config = "[admin]\nenabled = true\n"
+
+    def test_refused(self) -> None:
+        """
+        The login page asks for a password of one's own and has no form;
+        the example password signs nobody in.
+        """
+        page = self.browser.get("/login/")
+        self.assertIn(b"password of your own", page.body)
+        self.assertNotIn(b'type="password"', page.body)
+        response = self.browser.post(
+            "/login/", form={"password": "please_choose_a_strong_password"}
+        )
+        self.assertEqual(response.code, 403)
+        self.assertEqual(response.headers_named("set-cookie"), [])
+
+
+class LoginTests(PanelTestCase):
+    """
+    C{/login/}.
+    """
+
+    def test_form(self) -> None:
+        """
+        The login page is a password form, private and without CORS headers.
+        """
+        response = self.owner.get("/login/", headers={"Origin": "http://example.org"})
+        self.assertEqual(response.code, 200)
+        self.assertTrue(response.body.startswith(b"<!DOCTYPE html>"))
+        self.assertIn(b'<form method="post" class="login" action="/login/">', response.body)
+        self.assertIsNone(response.header("access-control-allow-origin"))
+        self.assertEqual(response.header("cache-control"), "no-store")
+        self.assertIn("frame-ancestors 'none'", response.header("content-security-policy"))
+
+    def test_wrong_password(self) -> None:
+        """
+        A wrong password is a 403 page saying so; the panel stays closed.
+        """
+        response = self.login(password="nope")
+        self.assertEqual(response.code, 403)
+        self.assertIn(b"Wrong password.", response.body)
+        self.assertEqual(response.headers_named("set-cookie"), [])
+        panel = self.owner.get("/admin/")
+        self.assertEqual((panel.code, panel.header("location")), (302, "/login/"))
+
+    def test_missing_password(self) -> None:
+        """
+        A form without a password is a 400; one in the query is not read.
+        """
+        self.assertEqual(self.owner.post("/login/", form={}).code, 400)
+        response = self.owner.post(f"/login/?password={PASSWORD}", form={})
+        self.assertEqual(response.code, 400)
+
+    def test_right_password(self) -> None:
+        """
+        The right password sets a day-long, HttpOnly, SameSite=Strict
+        session cookie and leads to the panel.
+        """
+        response = self.login()
+        self.assertEqual((response.code, response.header("location")), (302, "/admin/"))
+        expires = datetimeToString(START + SESSION_AGE).decode()
+        self.assertEqual(
+            re.sub(r"=[\w.-]+;", "=VALUE;", session_cookie(response), count=1),
+            f"{COOKIE}=VALUE; Expires={expires}; Max-Age=86400; Path=/; HttpOnly; "
+            "SameSite=Strict",
+        )
+        self.assertIsNone(response.header("x-set-cookie"))
+        self.assertIn(b"No pending comments.", self.owner.get("/admin/").body)
+        again = self.owner.get("/login/")
+        self.assertEqual((again.code, again.header("location")), (303, "/admin/"))
+
+    def test_secure_behind_https_proxy(self) -> None:
+        """
+        Through a trusted proxy that says the browser used https, the
+        session cookie is C{Secure}.
+        """
+        response = self.login(headers={"X-Forwarded-Proto": "https"})
+        self.assertIn("; Max-Age=86400; Secure; Path=/;", session_cookie(response))
+
+    def test_forged_sessions(self) -> None:
+        """
+        Only a session cookie the panel signed opens it, not other tokens
+        signed with the site's key.
+        """
+        signer = self.site.signer
+        for value in ("nonsense", signer.moderation_key(1), signer.edit_token(1, "x"),
+                      signer.sign({"sid": "a", "pw": "b"})):
+            response = self.owner.get("/admin/", headers={"Cookie": f"{COOKIE}={value}"})
+            self.assertEqual(response.code, 302, value)
+
+
+class ThrottleTests(PanelTestCase):
+    """
+    Wrong passwords from one network, over time.
+    """
+
+    def test_throttled(self) -> None:
+        """
+        After five wrong passwords, even the right one is refused with 429
+        from that network (not from another) for fifteen minutes.
+        """
+        for _ in range(5):
+            self.assertEqual(self.login(password="guess").code, 403)
+        response = self.login()
+        self.assertEqual(response.code, 429)
+        self.assertIn(b"Too many wrong passwords. Try again in 15 minutes.", response.body)
+        self.assertEqual(response.header("retry-after"), "900")
+        self.assertEqual(response.headers_named("set-cookie"), [])
+        self.assertEqual(self.login(self.reader("203.0.113.77")).code, 429)
+        self.assertEqual(self.login(self.reader("198.51.100.20")).code, 302)
+
+    def test_window_passes(self) -> None:
+        """
+        The refusal lasts until the oldest of the five failures is fifteen
+        minutes old, and the waiting time counts down.
+        """
+        for _ in range(4):
+            self.login(password="guess")
+        self.advance(60)
+        self.login(password="guess")
+        self.advance(60)
+        response = self.login()
+        self.assertEqual((response.code, response.header("retry-after")), (429, "780"))
+        self.assertIn(b"Try again in 13 minutes.", response.body)
+        self.advance(779)
+        response = self.login()
+        self.assertEqual((response.code, response.header("retry-after")), (429, "1"))
+        self.assertIn(b"Try again in 1 minute.", response.body)
+        self.advance(1)
+        self.assertEqual(self.login().code, 302)
+
+    def test_success_clears(self) -> None:
+        """
+        Signing in clears the network's failures.
+        """
+        for _ in range(4):
+            self.login(password="guess")
+        self.assertEqual(self.login().code, 302)
+        for _ in range(4):
+            self.assertEqual(self.login(password="guess").code, 403)
+
+
+class SessionTests(PanelTestCase):
+    """
+    The session's lifetime and signing out.
+    """
+
+    def test_expires_after_a_day(self) -> None:
+        """
+        The session opens the panel for a day, then sends back to the login
+        page.
+        """
+        self.signed_in()
+        self.advance(SESSION_AGE)
+        self.assertEqual(self.owner.get("/admin/").code, 200)
+        self.advance(1)
+        response = self.owner.get("/admin/")
+        self.assertEqual((response.code, response.header("location")), (302, "/login/"))
+
+    def test_logout(self) -> None:
+        """
+        Signing out needs the form's token, clears the cookie, and the old
+        cookie no longer opens the panel.
+        """
+        csrf = self.signed_in()
+        session = self.owner.cookie(COOKIE)
+        self.assertEqual(self.owner.post("/logout/", form={}).code, 403)
+        response = self.owner.post("/logout/", form={"csrf": csrf})
+        self.assertEqual((response.code, response.header("location")),
+                         (303, "/login/?bye=1"))
+        self.assertIn("Max-Age=0", session_cookie(response))
+        self.assertIn(b"You are signed out.", self.owner.get("/login/?bye=1").body)
+        replay = self.reader(OWNER)
+        response = replay.get("/admin/", headers={"Cookie": f"{COOKIE}={session}"})
+        self.assertEqual(response.code, 302)
+
+    def test_methods(self) -> None:
+        """
+        Unknown panel pages are 404 and wrong methods 405, as pages.
+        """
+        self.assertEqual(self.owner.get("/admin/nothing").code, 404)
+        response = self.owner.get("/logout/")
+        self.assertEqual((response.code, response.header("allow")), (405, "POST"))
+
+
+class ActionTests(PanelTestCase):
+    """
+    C{/admin/} and C{/admin/action}.
+    """
+
+    def thread_ids(self, uri: str = "/page/") -> list[int]:
+        return [c["id"] for c in self.thread(uri)["replies"]]
+
+    def test_lists_pending(self) -> None:
+        """
+        The panel lists pending comments, newest first, escaped.
+        """
+        self.pending(text="first <b>")
+        self.advance(1)
+        self.pending(text="second")
+        self.signed_in()
+        panel = self.owner.get("/admin/")
+        self.assertEqual(listed_ids(panel.body), [2, 1])
+        self.assertNotIn(b"first <b>", panel.body)
+
+    def test_activate(self) -> None:
+        """
+        Approving publishes the comment and says how many were approved.
+        """
+        comment = self.pending()
+        self.assertEqual(self.thread_ids(), [])
+        csrf = self.signed_in()
+        response = self.act(csrf, "activate", [comment])
+        self.assertEqual(response.code, 303)
+        self.assertEqual(response.header("location"), "/admin/?mode=2&done=activate&n=1")
+        self.assertEqual(self.thread_ids(), [comment])
+        page = self.owner.get(response.header("location"))
+        self.assertIn(b"1 comment approved.", page.body)
+
+    def test_bulk_delete(self) -> None:
+        """
+        Several comments are deleted at once; unknown ids are skipped.
+        """
+        ids = [self.pending() for _ in range(3)]
+        csrf = self.signed_in()
+        response = self.act(csrf, "delete", ids[:2] + [999])
+        self.assertIn("n=2", response.header("location"))
+        self.assertEqual(listed_ids(self.owner.get("/admin/").body), [ids[2]])
+
+    def test_edit(self) -> None:
+        """
+        An edit from the panel is saved and marked modified at the clock's
+        time.
+        """
+        comment = self.pending(text="old text")
+        csrf = self.signed_in()
+        self.advance(30)
+        response = self.act(csrf, "edit", [comment], text="new text", author="",
+                            email="", website="")
+        self.assertEqual(response.code, 303)
+        [row] = self.database.query("SELECT text, modified FROM comments")
+        self.assertEqual(tuple(row), ("new text", START + 30))
+
+    def test_csrf_refused(self) -> None:
+        """
+        An action without the session's token, or with another session's,
+        is refused with 403 and changes nothing.
+        """
+        comment = self.pending()
+        csrf = self.signed_in()
+        for token in ("", "0" * 64, csrf[:-1]):
+            response = self.act(token, "activate", [comment])
+            self.assertEqual(response.code, 403, token)
+            self.assertIn(b"Nothing was changed", response.body)
+        other = self.reader("203.0.113.6")
+        other_csrf = self.signed_in(other)
+        self.assertEqual(self.act(other_csrf, "activate", [comment]).code, 403)
+        stranger = self.reader("192.0.2.99")
+        response = self.act(csrf, "activate", [comment], browser=stranger)
+        self.assertEqual((response.code, response.header("location")), (303, "/login/"))
+        self.assertEqual(self.thread_ids(), [])
+
+    def test_unknown_action(self) -> None:
+        """
+        An unknown action is a 400 page and changes nothing.
+        """
+        comment = self.pending()
+        response = self.act(self.signed_in(), "approve", [comment])
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"Unknown action", response.body)

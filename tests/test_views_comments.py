@@ -1,0 +1,659 @@
+"""
+Fast tests of L{isso_tx.views.comments}: the comments API (everything but
+C{GET /}), answered synchronously on an in-memory site.
+"""
+
+from __future__ import annotations
+
+import re
+
+from twisted.test.iosim import FakeTransport, connect
+from twisted.web.http import datetimeToString
+from twisted.web.resource import Resource
+from twisted.web.server import Site
+from twisted.web.static import Data
+
+from isso_tx import __version__
+
+from .fast_support import START, ViewTestCase
+
+FORM = "application/x-www-form-urlencoded"
+JSON_ACCEPT = {"Accept": "application/json"}
+
+
+class NewCommentTests(ViewTestCase):
+    """
+    C{POST /new}.
+    """
+
+    def test_created(self) -> None:
+        """
+        A new comment is answered 201 with its public fields, its rendered
+        text and an edit cookie good for the edit window.
+        """
+        response = self.browser.post(
+            "/new?uri=/path/",
+            {"text": "Hello *world*", "author": "Alice", "email": "a@b.c",
+             "website": "example.org", "title": "A page", "bogus": 1},
+        )
+        self.assertEqual(response.code, 201)
+        self.assertEqual(response.header("content-type"), "application/json")
+        body = response.json()
+        self.assertEqual(
+            sorted(body),
+            sorted(["id", "parent", "created", "modified", "mode", "text", "author",
+                    "website", "likes", "dislikes", "notification", "hash"]),
+        )
+        self.assertEqual(body["id"], 1)
+        self.assertEqual(body["created"], START)
+        self.assertEqual(body["text"], "<p>Hello <em>world</em></p>")
+        self.assertEqual(body["website"], "http://example.org")
+        self.assertEqual(body["hash"], b"a@b.c".hex())
+        expires = datetimeToString(START + 900).decode()
+        self.assertEqual(
+            re.sub(r"^1=[\w.-]+;", "1=TOKEN;", response.header("set-cookie")),
+            f"1=TOKEN; Expires={expires}; Max-Age=900; Path=/; SameSite=Lax",
+        )
+        self.assertEqual(
+            response.header("x-set-cookie"), "isso-" + response.header("set-cookie")
+        )
+        self.assertIsNotNone(self.browser.cookie("1"))
+
+    def test_cors(self) -> None:
+        """
+        The answer carries the CORS headers for the embedding website.
+        """
+        response = self.browser.post(
+            "/new?uri=/path/", {"text": "Hello", "title": "t"},
+            headers={"Origin": "http://example.org"},
+        )
+        self.assertEqual(response.header("access-control-allow-origin"),
+                         "http://example.org")
+        self.assertEqual(response.header("access-control-allow-credentials"), "true")
+        self.assertEqual(response.header("access-control-expose-headers"),
+                         "X-Set-Cookie, Date")
+
+    def test_stored(self) -> None:
+        """
+        The comment is in the database with the reader's anonymised network.
+        """
+        self.post_comment(text="stored")
+        [row] = self.database.query("SELECT text, remote_addr, created FROM comments")
+        self.assertEqual(tuple(row), ("stored", "192.0.2.0", START))
+
+    def test_missing_uri(self) -> None:
+        """
+        Without C{uri}, a JSON client gets a JSON 400 and a browser a page.
+        """
+        response = self.browser.post("/new", {"text": "hello"}, headers=JSON_ACCEPT)
+        self.assertEqual(response.code, 400)
+        self.assertEqual(response.json(), {"message": "400 Bad Request: missing uri query"})
+        response = self.browser.post("/new", {"text": "hello"})
+        self.assertEqual(response.header("content-type"), "text/html; charset=utf-8")
+        self.assertIn(b"missing uri query", response.body)
+
+    def test_invalid(self) -> None:
+        """
+        Bodies that break a rule are refused with 400 and a reason.
+        """
+        cases = [
+            ({"title": "t"}, b"text is missing"),
+            ({"text": "x", "title": "t"}, b"text is too short"),
+            ({"text": "hello", "parent": "one", "title": "t"}, b"parent must be"),
+            ({"text": "hello", "author": 3, "title": "t"}, b"author must be a string"),
+            ([1, 2], b"JSON object"),
+        ]
+        for body, reason in cases:
+            response = self.browser.post("/new?uri=/path/", body)
+            self.assertEqual(response.code, 400, body)
+            self.assertIn(reason, response.body)
+        response = self.browser.post("/new?uri=/path/", raw=b"{not json")
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"not valid JSON", response.body)
+        self.assertEqual(self.database.query("SELECT * FROM comments"), [])
+
+    def test_form_post_refused(self) -> None:
+        """
+        A form post from another website is refused (CSRF), and nothing is
+        stored.
+        """
+        response = self.browser.post(
+            "/new?uri=/a", raw=b"text=hello", content_type=FORM
+        )
+        self.assertEqual(response.code, 403)
+        self.assertIn(b"CSRF", response.body)
+        self.assertEqual(self.database.query("SELECT * FROM comments"), [])
+
+    def test_reply(self) -> None:
+        """
+        A reply to a reply joins its conversation's first comment.
+        """
+        self.post_comment()
+        self.post_comment(parent=1)
+        third = self.post_comment(parent=2)
+        self.assertEqual(third["parent"], 1)
+
+    def test_wrong_method(self) -> None:
+        """
+        C{GET /new} is a 405 naming the method to use.
+        """
+        response = self.browser.get("/new")
+        self.assertEqual(response.code, 405)
+        self.assertEqual(response.header("allow"), "POST")
+
+
+class ModeratedTests(ViewTestCase):
+    """
+    C{POST /new} on a moderated site.
+    """
+
+    config = (
+        "[guard]\nenabled = false\n[hash]\nalgorithm = none\n"
+        "[moderation]\nenabled = true\n"
+    )
+
+    def test_pending(self) -> None:
+        """
+        A comment waiting for approval is answered 202 and not shown in the
+        thread, but its author still gets an edit cookie.
+        """
+        response = self.browser.post("/new?uri=/path/", {"text": "Wait", "title": "t"})
+        self.assertEqual(response.code, 202)
+        self.assertEqual(response.json()["mode"], 2)
+        self.assertIsNotNone(self.browser.cookie("1"))
+        self.assertEqual(self.thread()["replies"], [])
+
+
+class GuardTests(ViewTestCase):
+    """
+    C{POST /new} under the guard's rate limit.
+    """
+
+    config = "[guard]\nenabled = true\nratelimit = 2\n[hash]\nalgorithm = none\n"
+
+    def test_rate_limit_passes(self) -> None:
+        """
+        A reader over the limit is refused with 403 until a minute has
+        passed on the clock.
+        """
+        self.post_comment()
+        self.post_comment(uri="/other/")
+        response = self.browser.post("/new?uri=/third/", {"text": "again", "title": "t"})
+        self.assertEqual(response.code, 403)
+        self.assertIn(b"ratelimit exceeded", response.body)
+        self.advance(61)
+        self.post_comment(uri="/third/")
+
+
+class TitleTests(ViewTestCase):
+    """
+    C{POST /new} without a title: the page is fetched to name the thread.
+    """
+
+    def serve_page(self, html: bytes) -> None:
+        """
+        Answer the site's pending page fetch with C{html}.
+        """
+        _, _, factory, _, _ = self.reactor.tcpClients[-1]
+        root = Resource()
+        root.putChild(b"path", Data(html, "text/html"))
+        server = Site(root).buildProtocol(None)
+        client = factory.buildProtocol(None)
+        connect(
+            server, FakeTransport(server, isServer=True),
+            client, FakeTransport(client, isServer=False),
+        )
+        self.browser.flush()
+
+    def test_title_from_page(self) -> None:
+        """
+        The thread is named after the page's C{<h1>}, once the page arrives.
+        """
+        d = self.browser.send("POST", "/new?uri=/path", {"text": "Lorem ipsum"})
+        self.assertNoResult(d)
+        self.serve_page(b"<html><h1>My page</h1><div id=isso-thread></div></html>")
+        self.assertEqual(self.successResultOf(d).code, 201)
+        [row] = self.database.query("SELECT uri, title FROM threads")
+        self.assertEqual(tuple(row), ("/path", "My page"))
+
+    def test_page_never_answers(self) -> None:
+        """
+        When the page does not answer within 3 s, the comment is refused
+        with a request for a title.
+        """
+        d = self.browser.send("POST", "/new?uri=/path", {"text": "Lorem ipsum"})
+        self.advance(2.9)
+        self.assertNoResult(d)
+        self.advance(0.2)
+        self.browser.flush()
+        response = self.successResultOf(d)
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"Cannot create new thread", response.body)
+        self.assertEqual(self.database.query("SELECT * FROM threads"), [])
+
+
+class OwnCommentTests(ViewTestCase):
+    """
+    C{GET}, C{PUT} and C{DELETE /id/<id>} with the edit cookie.
+    """
+
+    def test_view(self) -> None:
+        """
+        The author reads their comment rendered, or as written with C{plain}.
+        """
+        self.post_comment(text="Lorem *ipsum*")
+        response = self.browser.get("/id/1")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(response.json()["text"], "<p>Lorem <em>ipsum</em></p>")
+        self.assertNotIn("hash", response.json())
+        self.assertEqual(self.browser.get("/id/1?plain=1").json()["text"], "Lorem *ipsum*")
+
+    def test_no_cookie(self) -> None:
+        """
+        Another reader, or a forged cookie, gets 403 and the reason.
+        """
+        self.post_comment()
+        stranger = self.reader("198.51.100.1")
+        response = stranger.get("/id/1", headers=JSON_ACCEPT)
+        self.assertEqual(response.code, 403)
+        self.assertEqual(response.json()["message"],
+                         "403 Forbidden: no edit cookie for this comment")
+        response = stranger.get("/id/1", headers={"Cookie": "1=garbage"})
+        self.assertEqual(response.code, 403)
+        self.assertIn(b"invalid or has expired", response.body)
+
+    def test_cookie_of_another_comment(self) -> None:
+        """
+        A valid cookie presented under another comment's id opens nothing.
+        """
+        self.post_comment()
+        stranger = self.reader("198.51.100.1")
+        self.post_comment(browser=stranger)
+        token = stranger.cookie("2")
+        response = stranger.get("/id/1", headers={"Cookie": f"1={token}"})
+        self.assertEqual(response.code, 403)
+        self.assertIn(b"not for this comment", response.body)
+
+    def test_moderation_key_is_not_a_cookie(self) -> None:
+        """
+        A mailed moderation key does not open the comment as a cookie would.
+        """
+        self.post_comment()
+        key = self.site.signer.moderation_key(1)
+        stranger = self.reader("198.51.100.1")
+        self.assertEqual(stranger.get("/id/1", headers={"Cookie": f"1={key}"}).code, 403)
+
+    def test_edit_window_closes(self) -> None:
+        """
+        The cookie works until C{max-age} has passed, then the comment can
+        no longer be read or changed through it.
+        """
+        self.post_comment()
+        self.advance(899)
+        self.assertEqual(self.browser.get("/id/1").code, 200)
+        self.advance(2)
+        response = self.browser.put("/id/1", {"text": "too late"})
+        self.assertEqual(response.code, 403)
+        self.assertIn(b"expired", response.body)
+        self.assertEqual(self.browser.delete("/id/1").code, 403)
+
+    def test_edit(self) -> None:
+        """
+        An edit changes text, author and website, marks the comment modified
+        now, and renews the cookie for the new text.
+        """
+        self.post_comment(author="me", website="http://a.org/")
+        old = self.browser.cookie("1")
+        self.advance(60)
+        response = self.browser.put(
+            "/id/1", {"text": "Hello World", "author": "you", "website": "b.org",
+                      "email": "ignored@x.org"},
+        )
+        self.assertEqual(response.code, 200)
+        body = response.json()
+        self.assertEqual(
+            (body["text"], body["author"], body["website"], body["modified"]),
+            ("<p>Hello World</p>", "you", "http://b.org", START + 60),
+        )
+        expires = datetimeToString(START + 60 + 900).decode()
+        self.assertIn(f"Expires={expires}; Max-Age=900", response.header("set-cookie"))
+        self.assertIsNotNone(response.header("x-set-cookie"))
+        self.assertNotEqual(self.browser.cookie("1"), old)
+        # The old cookie was for the old text.
+        response = self.browser.get("/id/1", headers={"Cookie": f"1={old}"})
+        self.assertEqual(response.code, 403)
+
+    def test_edit_invalid(self) -> None:
+        """
+        An edit that breaks a rule is a 400 and changes nothing.
+        """
+        self.post_comment(text="original")
+        response = self.browser.put("/id/1", {"text": ""})
+        self.assertEqual(response.code, 400)
+        self.assertEqual(self.browser.get("/id/1?plain=1").json()["text"], "original")
+
+    def test_delete(self) -> None:
+        """
+        Deleting answers null, clears both cookies, and the comment leaves
+        the thread.
+        """
+        self.post_comment()
+        response = self.browser.delete("/id/1")
+        self.assertEqual((response.code, response.json()), (200, None))
+        for header in ("set-cookie", "x-set-cookie"):
+            self.assertIn("Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0",
+                          response.header(header))
+        self.assertIsNone(self.browser.cookie("1"))
+        self.assertEqual(self.thread()["replies"], [])
+        self.assertEqual(self.browser.get("/id/1").code, 403)
+
+    def test_delete_with_replies(self) -> None:
+        """
+        A comment with replies leaves a placeholder, which the answer shows.
+        """
+        self.post_comment()
+        self.post_comment(parent=1, browser=self.reader("198.51.100.1"))
+        response = self.browser.delete("/id/1")
+        body = response.json()
+        self.assertEqual((body["id"], body["mode"], body["text"]), (1, 4, ""))
+        self.assertEqual(len(self.thread()["replies"]), 1)
+
+    def test_wrong_content_types(self) -> None:
+        """
+        Edits and deletions sent as forms or plain text are refused (CSRF).
+        """
+        self.post_comment()
+        self.assertEqual(
+            self.browser.put("/id/1", {"text": "hello"}, content_type="text/plain").code,
+            403,
+        )
+        self.assertEqual(
+            self.browser.delete("/id/1", content_type="multipart/form-data").code, 403
+        )
+
+    def test_bad_ids(self) -> None:
+        """
+        Ids that are not numbers, or too large for the database, are 404s.
+        """
+        for path in ("/id/-1", "/id/abc", "/id/1/", "/id/" + "9" * 30):
+            self.assertEqual(self.browser.get(path).code, 404, path)
+
+
+class VoteTests(ViewTestCase):
+    """
+    C{POST /id/<id>/like} and C{/dislike}.
+    """
+
+    def test_votes(self) -> None:
+        """
+        Each network votes once; the author's own vote is refused with a
+        message.
+        """
+        self.post_comment()
+        response = self.browser.post("/id/1/like")
+        self.assertEqual(response.json()["likes"], 0)
+        self.assertIn("already been registered", response.json()["message"])
+        voter = self.reader("198.51.1.7")
+        self.assertEqual(voter.post("/id/1/like").json(), {"likes": 1, "dislikes": 0})
+        self.assertEqual(voter.post("/id/1/dislike").json()["dislikes"], 0)
+        other = self.reader("203.0.113.1")
+        self.assertEqual(other.post("/id/1/dislike").json(), {"likes": 1, "dislikes": 1})
+
+    def test_vote_on_nothing(self) -> None:
+        """
+        A vote on a missing comment answers null; C{GET} is a 405.
+        """
+        response = self.browser.post("/id/7/like")
+        self.assertEqual((response.code, response.json()), (200, None))
+        response = self.browser.get("/id/7/like")
+        self.assertEqual(response.code, 405)
+        self.assertEqual(response.header("allow"), "POST")
+
+    def test_form_vote_refused(self) -> None:
+        """
+        A vote sent as a form is refused; one without a content type counts.
+        """
+        self.post_comment()
+        voter = self.reader("198.51.1.7")
+        self.assertEqual(voter.post("/id/1/dislike", content_type=FORM).code, 403)
+        self.assertEqual(voter.post("/id/1/dislike", content_type=None).code, 200)
+
+
+class ReadingTests(ViewTestCase):
+    """
+    C{/count}, C{/preview}, C{/config} and C{/info}.
+    """
+
+    def test_count(self) -> None:
+        """
+        Counts come back in the order asked, zero for unknown threads.
+        """
+        self.post_comment(uri="/a/")
+        self.post_comment(uri="/a/")
+        self.post_comment(uri="/b/")
+        response = self.browser.post("/count", ["/b/", "/nothing/", "/a/"])
+        self.assertEqual((response.code, response.json()), (200, [1, 0, 2]))
+
+    def test_count_needs_strings(self) -> None:
+        """
+        Anything but a list of strings is a 400.
+        """
+        for body in ({"uri": "/a/"}, [1], "/a/"):
+            response = self.browser.post("/count", body)
+            self.assertEqual(response.code, 400, body)
+            self.assertIn(b"JSON must be a list of URLs", response.body)
+
+    def test_preview(self) -> None:
+        """
+        A preview is the rendered, sanitised text, and stores nothing.
+        """
+        response = self.browser.post(
+            "/preview", {"text": "*hi* <script>alert(1)</script>"}
+        )
+        self.assertEqual(response.code, 200)
+        self.assertTrue(response.json()["text"].startswith("<p><em>hi</em>"))
+        self.assertNotIn("<script", response.json()["text"])
+        self.assertEqual(self.database.query("SELECT * FROM comments"), [])
+
+    def test_preview_bad(self) -> None:
+        """
+        A preview without text, or of a non-string, is a 400.
+        """
+        self.assertIn(b"no text given", self.browser.post("/preview", {}).body)
+        self.assertIn(
+            b"text must be a string", self.browser.post("/preview", {"text": 1}).body
+        )
+
+    def test_config(self) -> None:
+        """
+        The client's settings are the site's guard and notification options.
+        """
+        response = self.browser.get("/config")
+        self.assertEqual(
+            response.json(),
+            {"config": {"reply-to-self": False, "require-email": False,
+                        "require-author": False, "reply-notifications": False,
+                        "gravatar": False, "feed": False}},
+        )
+
+    def test_info(self) -> None:
+        """
+        C{/info} names the version, the server's address as the request
+        shows it, the origin and whether comments are moderated.
+        """
+        response = self.browser.get("/info", headers={"Host": "comments.example"})
+        self.assertEqual(
+            response.json(),
+            {"version": __version__, "host": "http://comments.example",
+             "origin": "http://example.org", "moderation": False},
+        )
+
+    def test_unknown_path(self) -> None:
+        """
+        An unknown path is a 404, as JSON for JSON clients.
+        """
+        response = self.browser.get("/nowhere", headers=JSON_ACCEPT)
+        self.assertEqual(response.code, 404)
+        self.assertTrue(response.json()["message"].startswith("404 Not Found"))
+
+
+class SecureTests(ViewTestCase):
+    """
+    Cookies of a site published over https.
+    """
+
+    config = (
+        "[guard]\nenabled = false\n[hash]\nalgorithm = none\n"
+        "[server]\npublic-endpoint = https://comments.example\n"
+    )
+
+    def test_secure_cookies(self) -> None:
+        """
+        Both edit cookies are C{Secure} and C{SameSite=None}, so that the
+        embedding page's script may send them across sites.
+        """
+        response = self.browser.post("/new?uri=/path/", {"text": "Hello", "title": "t"})
+        for header in ("set-cookie", "x-set-cookie"):
+            value = response.header(header)
+            self.assertIn("; Secure; Path=/; SameSite=None", value)
+
+
+class SameSiteTests(ViewTestCase):
+    """
+    Cookies under C{[server] samesite}.
+    """
+
+    config = (
+        "[guard]\nenabled = false\n[hash]\nalgorithm = none\n"
+        "[server]\nsamesite = Strict\n"
+    )
+
+    def test_configured(self) -> None:
+        """
+        The configured C{SameSite} value is sent instead of the default.
+        """
+        response = self.browser.post("/new?uri=/path/", {"text": "Hello", "title": "t"})
+        self.assertTrue(response.header("set-cookie").endswith("; SameSite=Strict"))
+
+
+class LatestTests(ViewTestCase):
+    """
+    C{GET /latest}.
+    """
+
+    config = (
+        "[general]\nlatest-enabled = true\n[guard]\nenabled = false\n"
+        "[hash]\nalgorithm = none\n"
+    )
+
+    def test_latest(self) -> None:
+        """
+        The newest comments of every thread, oldest first, with their thread
+        and without private fields.
+        """
+        for uri, text in (("/a/", "one"), ("/b/", "two"), ("/a/", "three")):
+            self.post_comment(uri=uri, text=text)
+            self.advance(1)
+        response = self.browser.get("/latest?limit=2")
+        self.assertEqual(response.code, 200)
+        body = response.json()
+        self.assertEqual([(c["uri"], c["text"]) for c in body],
+                         [("/b/", "<p>two</p>"), ("/a/", "<p>three</p>")])
+        self.assertNotIn("notification", body[0])
+
+    def test_limit_required(self) -> None:
+        """
+        Without a positive integer C{limit}, C{/latest} is a 400.
+        """
+        for query in ("", "?limit=0", "?limit=x"):
+            response = self.browser.get("/latest" + query)
+            self.assertEqual(response.code, 400, query)
+            self.assertIn(b"is mandatory (integer", response.body)
+
+
+class LatestDisabledTests(ViewTestCase):
+    """
+    C{GET /latest} on a site that did not switch it on.
+    """
+
+    def test_disabled(self) -> None:
+        """
+        The endpoint is a 404 saying the site's admin has not enabled it.
+        """
+        response = self.browser.get("/latest?limit=5")
+        self.assertEqual(response.code, 404)
+        self.assertIn(b"latest-enabled", response.body)
+
+
+class FeedTests(ViewTestCase):
+    """
+    C{GET /feed}.
+    """
+
+    config = (
+        "[guard]\nenabled = false\n[hash]\nalgorithm = none\n"
+        "[rss]\nbase = https://example.org\nlimit = 3\n"
+    )
+
+    def test_feed(self) -> None:
+        """
+        The feed is Atom with an entry per comment, dated by the clock.
+        """
+        self.post_comment(text="First")
+        self.advance(10)
+        self.post_comment(text="Reply", parent=1)
+        response = self.browser.get("/feed?uri=/path/")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(response.header("content-type"),
+                         "application/atom+xml; charset=utf-8")
+        self.assertEqual(response.body.count(b"<entry>"), 2)
+        self.assertIn(b"<updated>2025-06-15T15:06:50.000000Z</updated>", response.body)
+        self.assertIn(b"thr:in-reply-to", response.body)
+
+    def test_conditional(self) -> None:
+        """
+        A reader sending the ETag back gets 304 until a comment is added.
+        """
+        self.post_comment(text="First")
+        etag = self.browser.get("/feed?uri=/path/").header("etag")
+        again = self.browser.get("/feed?uri=/path/", headers={"If-None-Match": etag})
+        self.assertEqual((again.code, again.body), (304, b""))
+        self.post_comment(text="Reply", parent=1)
+        changed = self.browser.get("/feed?uri=/path/", headers={"If-None-Match": etag})
+        self.assertEqual(changed.code, 200)
+
+    def test_limit(self) -> None:
+        """
+        A reader may ask for fewer entries than configured, never more;
+        a non-number is a 400.
+        """
+        for i in range(5):
+            self.post_comment(text=f"comment {i}")
+
+        def count(query: str) -> int:
+            return self.browser.get("/feed?uri=/path/" + query).body.count(b"<entry>")
+
+        self.assertEqual((count(""), count("&limit=2"), count("&limit=50")), (3, 2, 3))
+        response = self.browser.get("/feed?uri=/path/&limit=x")
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"limit should be integer", response.body)
+
+    def test_uri_required(self) -> None:
+        """
+        A feed without C{uri} is a 400.
+        """
+        self.assertEqual(self.browser.get("/feed").code, 400)
+
+
+class NoFeedTests(ViewTestCase):
+    """
+    C{GET /feed} without C{[rss] base}.
+    """
+
+    def test_no_feed(self) -> None:
+        """
+        Feeds are a 404 saying they are not enabled.
+        """
+        response = self.browser.get("/feed?uri=/path/")
+        self.assertEqual(response.code, 404)
+        self.assertIn(b"feeds are not enabled", response.body)
