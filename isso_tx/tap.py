@@ -17,6 +17,7 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from twisted.web.server import Site
 
+from .addresses import UNKNOWN_ADDRESS
 from .config import (
     DEFAULT_CONFIG,
     ConfigError,
@@ -89,7 +90,11 @@ class IssoWebSite(Site):
     def log(self, request: IRequest) -> None:
         # Written out here rather than by the log's formatter, which is
         # several times slower with many fields, once per request.
-        client = getattr(request.getClientAddress(), "host", "-")
+        # The client a site's trusted proxy named, else the peer ("-" on a
+        # unix socket without a forwarding header).
+        client = getattr(request, "isso_client", None)
+        if client in (None, UNKNOWN_ADDRESS):
+            client = getattr(request.getClientAddress(), "host", "-")
         method = request.method.decode("ascii", "replace")
         uri = request.uri.decode("ascii", "replace")
         protocol = request.clientproto.decode("ascii", "replace")

@@ -162,6 +162,10 @@ class LimitedRequest(Request):
     """
 
     max_body = MAX_BODY
+    # The client's address as the site's trusted proxies name it, once a
+    # site has worked it out (see ProxyPolicy.client_address); the access
+    # log shows it rather than the proxy's.
+    isso_client: str | None = None
     _refused = False
     _received = 0
     _log = Logger()

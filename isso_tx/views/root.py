@@ -51,6 +51,7 @@ class SiteResource(Resource):
 
     def render(self, request: IRequest) -> bytes | int:
         self._site.strip_script_name(request)
+        self._site.proxies.client_address(request)
         path = request.postpath
         # The admin panel is for the owner's browser only: no CORS headers,
         # so that no website's script may read its pages.
