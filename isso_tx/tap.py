@@ -28,7 +28,7 @@ from .config import (
 from .db import DatabaseError
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
-from .views.http import LimitedRequest
+from .views.http import BoundedChannel, LimitedRequest
 
 log = Logger()
 # One line per request, under a namespace of its own so that it can be
@@ -80,10 +80,11 @@ class StartupError(SystemExit):
 
 class IssoWebSite(Site):
     """
-    The HTTP factory: bounded request bodies and an access log through
-    twisted.logger.
+    The HTTP factory: bounded request heads and bodies, and an access log
+    through twisted.logger.
     """
 
+    protocol = BoundedChannel
     requestFactory = LimitedRequest
     displayTracebacks = False
 
