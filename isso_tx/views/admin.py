@@ -65,7 +65,7 @@ from ..moderation import (
 )
 from ..signing import InvalidToken
 from ..store import DELETED, PENDING, PUBLISHED
-from ..validation import InvalidComment
+from ..validation import InvalidComment, is_sqlite_int, parse_int
 from .http import query_arg
 from .pages import content_security_policy, owner_page, template
 
@@ -216,10 +216,8 @@ def _form(request: IRequest) -> dict[str, list[str]]:
 
 
 def _integer(value: str, default: int) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return default
+    number = parse_int(value)
+    return default if number is None else number
 
 
 def query_from(values: dict[str, str]) -> AdminQuery:
@@ -787,8 +785,9 @@ class AdminPanel:
         back = query_string(query_from(back_values))
         ids = []
         for value in form.get("id", [])[:MAX_BULK]:
-            if value.isdigit() and len(value) <= 18:
-                ids.append(int(value))
+            number = parse_int(value)
+            if number is not None and is_sqlite_int(number):
+                ids.append(number)
         action = (form.get("action") or [""])[0]
         site = self._site
         if action == "activate":

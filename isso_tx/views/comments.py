@@ -32,7 +32,7 @@ from ..store import (
     update_comment_interaction,
     vote_interaction,
 )
-from ..validation import InvalidComment, edit_fields, new_comment_fields
+from ..validation import InvalidComment, edit_fields, new_comment_fields, parse_int
 from .feed import atom_feed
 from .http import (
     BadRequest,
@@ -330,10 +330,7 @@ class CommentsAPI:
         site = self._site
         if not site.config.general.latest_enabled:
             raise NotFound("Unavailable because 'latest-enabled' not set by site admin")
-        try:
-            limit = int(query_arg(request, "limit") or "")
-        except ValueError:
-            limit = 0
+        limit = parse_int(query_arg(request, "limit")) or 0
         if limit <= 0:
             raise BadRequest("Query parameter 'limit' is mandatory (integer, >0)")
         # More than SQLite can count means all of them.
@@ -359,11 +356,11 @@ class CommentsAPI:
             raise NotFound("feeds are not enabled: [rss] base is not set")
         limit = site.config.rss.limit
         if query_arg(request, "limit") is not None:
-            try:
-                # A reader may ask for fewer entries, never for more.
-                limit = min(limit, max(1, int(query_arg(request, "limit") or "")))
-            except ValueError:
+            asked = parse_int(query_arg(request, "limit"))
+            if asked is None:
                 raise BadRequest("limit should be integer")
+            # A reader may ask for fewer entries, never for more.
+            limit = min(limit, max(1, asked))
         thread, rows = await site.database.run(
             feed_interaction, uri, limit, site.renderer.fingerprint
         )

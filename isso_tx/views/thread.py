@@ -23,6 +23,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ..store import SORTS, thread_page_interaction
+from ..validation import parse_int
 from .http import JSON_TYPE, BadRequest, HTTPError, error_body
 from .shapes import listed_comment
 
@@ -61,9 +62,8 @@ class ThreadQuery:
         def integer(name: str) -> int | None:
             if name not in args:
                 return None
-            try:
-                value = int(args[name])
-            except ValueError:
+            value = parse_int(args[name])
+            if value is None:
                 raise BadRequest(f"{name} should be integer")
             # Beyond SQLite's integers every limit, offset or id means the
             # same as the largest one.
