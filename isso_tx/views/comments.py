@@ -32,7 +32,13 @@ from ..store import (
     update_comment_interaction,
     vote_interaction,
 )
-from ..validation import InvalidComment, edit_fields, new_comment_fields, parse_int
+from ..validation import (
+    MAX_TEXT,
+    InvalidComment,
+    edit_fields,
+    new_comment_fields,
+    parse_int,
+)
 from .feed import atom_feed
 from .http import (
     BadRequest,
@@ -305,6 +311,10 @@ class CommentsAPI:
             raise BadRequest("no text given")
         if not isinstance(text, str):
             raise BadRequest("text must be a string")
+        # A text too long to be posted is not worth rendering; a long one
+        # costs the renderer tens of megabytes, which stay with the process.
+        if len(text) > MAX_TEXT:
+            raise BadRequest(f"text is too long (maximum length: {MAX_TEXT})")
         html = await self._site.renderer.preview(text)
         return json_body(request, {"text": html})
 
