@@ -2,8 +2,9 @@
 Who is asking, and on behalf of which website.
 
 The client address decides rate limits and vote deduplication, so it is only
-taken from C{X-Forwarded-For} when the peer is a proxy we were told to trust;
-it is then anonymised before anything stores or compares it.  The origin is
+taken from C{X-Forwarded-For} when the peer is a trusted proxy (by default
+one on the same host: the loopback network or a unix socket); it is then
+anonymised before anything stores or compares it.  The origin is
 the configured website a request comes from, used for CORS and for links.
 """
 
@@ -15,17 +16,38 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 
 UNKNOWN_ADDRESS = "0.0.0.0"
 
+# The longest text an IP address can be written as (an IPv6 address with an
+# embedded IPv4 one and a zone); anything longer is not an address, and is
+# kept out of the caches below, which a client could otherwise fill with
+# header-sized keys.
+MAX_ADDRESS_TEXT = 64
 
-@lru_cache(maxsize=4096)
+# Who may set X-Forwarded-For when [server] trusted-proxies is not given: a
+# proxy on the same host, which only local programs can be.
+LOCAL_PROXIES = ("127.0.0.0/8", "::1/128")
+
+# How many peer networks the warning about an untrusted X-Forwarded-For is
+# remembered for; beyond that it is no longer given.
+WARNED_NETWORKS = 256
+
+
 def anonymize(address: str) -> str:
     """
     Reduce an address to its network: an IPv4 /24 or an IPv6 /48, written the
     way Isso stores it.  Anything unparsable becomes C{0.0.0.0}.
     """
+    if len(address) > MAX_ADDRESS_TEXT:
+        return UNKNOWN_ADDRESS
+    return _anonymize(address)
+
+
+@lru_cache(maxsize=4096)
+def _anonymize(address: str) -> str:
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
@@ -53,15 +75,20 @@ class ProxyPolicy:
     Decides which address a request really comes from.
 
     C{X-Forwarded-For} is honoured only when the connection comes from one
-    of the trusted proxies (addresses or networks) or over a unix socket,
-    which only local processes allowed by the file's permissions can reach.
-    The header is then read from its end, skipping further trusted proxies.
+    of the trusted proxies (addresses or networks; by default the loopback
+    network) or over a unix socket, which only local processes allowed by
+    the file's permissions can reach.  The header is then read from its
+    end, skipping further trusted proxies, so that what a client wrote in it
+    before the proxy appended its address is never believed.
     """
+
+    log = Logger()
 
     def __init__(self, trusted: tuple[str, ...]) -> None:
         self._verdicts: dict[str, bool] = {}
+        self._warned: set[str] = set()
         self._networks = []
-        for entry in trusted:
+        for entry in trusted or LOCAL_PROXIES:
             try:
                 self._networks.append(ipaddress.ip_network(entry, strict=False))
             except ValueError:
@@ -73,6 +100,8 @@ class ProxyPolicy:
         known = self._verdicts.get(value)
         if known is not None:
             return known
+        if len(value) > MAX_ADDRESS_TEXT:
+            return False
         ip = _parse_ip(value)
         if ip is None:
             verdict = False
@@ -116,12 +145,20 @@ class ProxyPolicy:
 
     def client_address(self, request: IRequest) -> str:
         """
-        Return the client's address as text (not yet anonymised).
+        Return the client's address as text (not yet anonymised), and note
+        it on the request (as C{isso_client}) for the access log.
         """
+        address = self._client_address(request)
+        request.isso_client = address
+        return address
+
+    def _client_address(self, request: IRequest) -> str:
         address, behind_proxy = self._peer(request)
-        if not behind_proxy:
-            return address
         forwarded = request.requestHeaders.getRawHeaders(b"x-forwarded-for", [])
+        if not behind_proxy:
+            if forwarded:
+                self._warn_untrusted(address)
+            return address
         hops = [
             hop.strip()
             for header in forwarded
@@ -132,6 +169,22 @@ class ProxyPolicy:
             if not self._trusted(hop):
                 return hop
         return hops[0] if hops else address
+
+    def _warn_untrusted(self, peer: str) -> None:
+        """
+        Say, once per network, that a peer sent X-Forwarded-For without
+        being trusted to: a proxy in a container or on another host whose
+        every visitor would otherwise count as one.
+        """
+        network = anonymize(peer)
+        if network in self._warned or len(self._warned) >= WARNED_NETWORKS:
+            return
+        self._warned.add(network)
+        self.log.warn(  # noqa: G010 (twisted.logger spells it warn)
+            "Ignoring X-Forwarded-For from {peer}, which is not a trusted proxy; "
+            "if it is your proxy, list it in [server] trusted-proxies",
+            peer=peer,
+        )
 
 
 @dataclass(frozen=True)

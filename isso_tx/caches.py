@@ -34,16 +34,24 @@ class ResponseCache:
     def put(self, query: Any, body: bytes, generation: int) -> None:
         if generation != self.generation or len(body) > self._budget // 4:
             return
-        self._size += len(body) - len(self._entries.pop(query, b""))
+        # The key counts too: a client may ask for many long made-up uris,
+        # each with a small body.
+        self._size += self._cost(query, body) - self._cost(
+            query, self._entries.pop(query, None)
+        )
         self._entries[query] = body
         while self._size > self._budget:
-            _, evicted = self._entries.popitem(last=False)
-            self._size -= len(evicted)
+            evicted_query, evicted = self._entries.popitem(last=False)
+            self._size -= self._cost(evicted_query, evicted)
+
+    @staticmethod
+    def _cost(query: Any, body: bytes | None) -> int:
+        return 0 if body is None else len(body) + len(query.uri)
 
     def invalidate(self, *uris: str) -> None:
         self.generation += 1
         for query in [q for q in self._entries if q.uri in uris]:
-            self._size -= len(self._entries.pop(query))
+            self._size -= self._cost(query, self._entries.pop(query))
 
     def clear(self) -> None:
         self.generation += 1

@@ -10,6 +10,7 @@ does renders it on the spot, off the reactor, and stores the result.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -25,6 +26,10 @@ from .store import (
     store_renderings_interaction,
 )
 from .threads import run_in_thread
+
+# Texts longer than this (in characters) are followed by a garbage
+# collection once rendered.
+COLLECT_AFTER = 16 * 1024
 
 
 class Markdown(Protocol):
@@ -56,9 +61,16 @@ class Renderer:
         Render one text in the calling thread; for code already running in
         a thread of its own (a database interaction), never the reactor's.
         """
-        return Rendering(
+        rendering = Rendering(
             rendering_source(self.fingerprint, text), self._markup.render(text)
         )
+        if len(text) > COLLECT_AFTER:
+            # The sanitiser's parse tree is a web of reference cycles, which
+            # Python frees only at its next full collection; several long
+            # texts' trees would pile up meanwhile, and the memory they took
+            # would stay with the process.
+            gc.collect()
+        return rendering
 
     def _in_thread(self, texts: dict[int, str]) -> Deferred[dict[int, Rendering]]:
         def render_all() -> dict[int, Rendering]:

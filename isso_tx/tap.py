@@ -17,6 +17,7 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from twisted.web.server import Site
 
+from .addresses import UNKNOWN_ADDRESS
 from .config import (
     DEFAULT_CONFIG,
     ConfigError,
@@ -29,7 +30,7 @@ from .db import DatabaseError, access_problem
 from .listening import listen_problems
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
-from .views.http import LimitedRequest
+from .views.http import BoundedChannel, LimitedRequest
 
 log = Logger()
 # One line per request, under a namespace of its own so that it can be
@@ -81,17 +82,22 @@ class StartupError(SystemExit):
 
 class IssoWebSite(Site):
     """
-    The HTTP factory: bounded request bodies and an access log through
-    twisted.logger.
+    The HTTP factory: bounded request heads and bodies, and an access log
+    through twisted.logger.
     """
 
+    protocol = BoundedChannel
     requestFactory = LimitedRequest
     displayTracebacks = False
 
     def log(self, request: IRequest) -> None:
         # Written out here rather than by the log's formatter, which is
         # several times slower with many fields, once per request.
-        client = getattr(request.getClientAddress(), "host", "-")
+        # The client a site's trusted proxy named, else the peer ("-" on a
+        # unix socket without a forwarding header).
+        client = getattr(request, "isso_client", None)
+        if client in (None, UNKNOWN_ADDRESS):
+            client = getattr(request.getClientAddress(), "host", "-")
         method = request.method.decode("ascii", "replace")
         uri = request.uri.decode("ascii", "replace")
         protocol = request.clientproto.decode("ascii", "replace")

@@ -10,6 +10,7 @@ stored as written and only ever served rendered and sanitised.
 from __future__ import annotations
 
 import html
+import math
 import re
 from typing import Any
 
@@ -42,8 +43,40 @@ class InvalidComment(ValueError):
     """
 
 
-def _is_int(value: Any) -> bool:
+# The integers SQLite can store and compare: a larger one in a query is an
+# OverflowError, not a row that does not match.
+SQLITE_MIN = -(2**63)
+SQLITE_MAX = 2**63 - 1
+
+# An integer as clients write one in a URL or form: a sign and ASCII digits
+# (Python's int() would also take spaces, underscores and other scripts'
+# digits).  Longer numbers than this are refused before int() reads them.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,4000}")
+
+
+def is_int(value: Any) -> bool:
+    """
+    Whether a JSON value is an integer (JSON's true and false are not).
+    """
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_sqlite_int(value: Any) -> bool:
+    """
+    Whether a JSON value is an integer that SQLite can store.
+    """
+    return is_int(value) and SQLITE_MIN <= value <= SQLITE_MAX
+
+
+def parse_int(text: str | None) -> int | None:
+    """
+    Read a decimal integer written in a query string, a path or a form;
+    None when C{text} is none.  The value may be beyond SQLite's range:
+    callers refuse or clamp it.
+    """
+    if text is None or not _INTEGER.fullmatch(text):
+        return None
+    return int(text)
 
 
 def check_fields(data: dict[str, Any]) -> None:
@@ -56,9 +89,9 @@ def check_fields(data: dict[str, Any]) -> None:
     if text is None:
         raise InvalidComment("text is missing")
     parent = data.get("parent")
-    if parent is not None and not _is_int(parent):
+    if parent is not None and not is_int(parent):
         raise InvalidComment("parent must be an integer or null")
-    if parent is not None and not -(2**63) <= parent < 2**63:
+    if parent is not None and not is_sqlite_int(parent):
         # No comment has such an id, and SQLite cannot even compare it.
         raise InvalidComment("parent is not a comment id")
     for key in ("text", "author", "website", "email"):
@@ -119,7 +152,11 @@ def new_comment_fields(body: Any) -> dict[str, Any]:
     data = {key: body.get(key) for key in NEW_KEYS}
     check_fields(data)
     notification = data["notification"]
-    if isinstance(notification, (dict, list)):
+    if (
+        isinstance(notification, (dict, list))
+        or (is_int(notification) and not is_sqlite_int(notification))
+        or (isinstance(notification, float) and not math.isfinite(notification))
+    ):
         raise InvalidComment("notification must be 0, 1 or null")
     data["author"] = escape_text(data["author"])
     data["email"] = escape_text(data["email"])

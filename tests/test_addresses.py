@@ -116,3 +116,61 @@ class OriginTests(SynchronousTestCase):
         )
         self.assertEqual(origins.resolve(request_from("1.2.3.4")), "https://example.tld")
         self.assertEqual(Origins(()).default, "http://invalid.local")
+
+
+class LocalProxyPolicyTests(SynchronousTestCase):
+    def test_loopback_is_trusted_by_default(self) -> None:
+        """
+        Without trusted-proxies, a peer on the loopback network forwards the
+        client's address, read from the header's end.
+        """
+        policy = ProxyPolicy(())
+        for peer in ("127.0.0.1", "127.3.2.1"):
+            request = request_from(
+                peer, {b"x-forwarded-for": b"10.1.2.3, 198.51.100.7"}
+            )
+            self.assertEqual(policy.client_address(request), "198.51.100.7")
+            self.assertEqual(request.isso_client, "198.51.100.7")
+
+    def test_explicit_list_replaces_loopback(self) -> None:
+        """
+        An explicit trusted-proxies list replaces the loopback default, but
+        a unix socket peer stays a proxy.
+        """
+        policy = ProxyPolicy(("10.9.9.9",))
+        request = request_from("127.0.0.1", {b"x-forwarded-for": b"198.51.100.7"})
+        self.assertEqual(policy.client_address(request), "127.0.0.1")
+        request = request_from(None, {b"x-forwarded-for": b"198.51.100.7"})
+        self.assertEqual(policy.client_address(request), "198.51.100.7")
+
+    def test_warning_once_per_network(self) -> None:
+        """
+        An untrusted peer's X-Forwarded-For is reported once per network,
+        naming the key to set, and the memory of it is bounded.
+        """
+        from twisted.logger import Logger
+
+        events: list[dict] = []
+        policy = ProxyPolicy(("10.9.9.9",))
+        policy.log = Logger(observer=events.append)
+        for peer in ("203.0.113.9", "203.0.113.10", "198.51.100.1"):
+            policy.client_address(request_from(peer, {b"x-forwarded-for": b"1.2.3.4"}))
+        policy.client_address(request_from("192.0.2.1"))
+        self.assertEqual([e["peer"] for e in events], ["203.0.113.9", "198.51.100.1"])
+        self.assertIn("[server] trusted-proxies", events[0]["log_format"])
+        for n in range(2000):
+            peer = f"{n // 256 + 1}.{n % 256}.0.1"
+            policy.client_address(request_from(peer, {b"x-forwarded-for": b"1.2.3.4"}))
+        self.assertLessEqual(len(events), 256)
+
+    def test_huge_header_values_are_not_cached(self) -> None:
+        """
+        Header-sized text in X-Forwarded-For is no address, and is neither
+        believed nor kept in the address caches.
+        """
+        policy = ProxyPolicy(())
+        junk = b"9" * 5000
+        request = request_from("127.0.0.1", {b"x-forwarded-for": junk})
+        self.assertEqual(policy.client_address(request), junk.decode())
+        self.assertEqual(anonymize(junk.decode()), "0.0.0.0")
+        self.assertNotIn(junk.decode(), policy._verdicts)

@@ -74,7 +74,7 @@ class SeveralSitesTests(ServiceMixin, TestCase):
         self.bravo = self.make_config(
             "bravo",
             f"[general]\nname = bravo\nhost = {BRAVO_HOST}\n"
-            "[server]\ntrusted-proxies =\n"
+            "[server]\ntrusted-proxies = 10.9.9.9\n"
             "[guard]\nenabled = false\n[hash]\nalgorithm = none\n",
         )
         [listener] = self.start(
@@ -260,7 +260,7 @@ class SeveralSitesTests(ServiceMixin, TestCase):
         )
         self.assertEqual(response.code, 201, response)
         self.assertEqual(self.stored(self.alpha), [("/comments/", "Hello")])
-        # bravo trusts no proxy.
+        # bravo trusts another proxy, not this one.
         response = yield self.client.get("/comments/bravo/info", headers=proxied)
         self.assertEqual(response.code, 404)
         response = yield self.client.get("/bravo/info", headers=proxied)

@@ -24,7 +24,8 @@ from isso_tx.views.requests import (
 
 PROXY = "127.0.0.1"
 TRUSTING = ProxyPolicy((PROXY,))
-TRUSTING_NOBODY = ProxyPolicy(())
+# A proxy far from the test requests: with none listed, loopback is trusted.
+TRUSTING_NOBODY = ProxyPolicy(("192.0.2.250",))
 
 
 def request(

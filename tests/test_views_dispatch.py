@@ -27,7 +27,7 @@ class SeveralSitesTests(ViewTestCase):
             name="alpha", mount="/alpha/",
         )
         self.bravo = self.open(
-            f"[general]\nname = bravo\nhost = {BRAVO}\n[server]\ntrusted-proxies =\n"
+            f"[general]\nname = bravo\nhost = {BRAVO}\n[server]\ntrusted-proxies = 192.0.2.250\n"
             "[guard]\nenabled = false\n[hash]\nalgorithm = none\n",
             name="bravo", mount="/bravo/",
         )

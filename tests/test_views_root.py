@@ -147,7 +147,7 @@ class ScriptNameTests(ViewTestCase):
         header.
         """
         trusting_nobody = self.open(
-            "[server]\ntrusted-proxies =\n[guard]\nenabled = false\n", name="open"
+            "[server]\ntrusted-proxies = 192.0.2.250\n[guard]\nenabled = false\n", name="open"
         )
         browser = Browser(self, trusting_nobody.resource())
         response = browser.get("/comments/info", headers=PROXIED)

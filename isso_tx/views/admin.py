@@ -60,7 +60,7 @@ from ..moderation import (
 from ..rendering import Renderer
 from ..settings import AdminConfig
 from ..store import DELETED, PENDING, PUBLISHED
-from ..validation import InvalidComment
+from ..validation import InvalidComment, is_sqlite_int, parse_int
 from .http import query_arg
 from .admin_auth import COOKIE, SESSION_AGE, AdminSessions, LoginThrottle
 from .pages import content_security_policy, owner_page, template
@@ -127,10 +127,8 @@ def _form(request: IRequest) -> dict[str, list[str]]:
 
 
 def _integer(value: str, default: int) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return default
+    number = parse_int(value)
+    return default if number is None else number
 
 
 def query_from(values: dict[str, str]) -> AdminQuery:
@@ -626,8 +624,9 @@ class AdminPanel:
         back = query_string(query_from(back_values))
         ids = []
         for value in form.get("id", [])[:MAX_BULK]:
-            if value.isdigit() and len(value) <= 18:
-                ids.append(int(value))
+            number = parse_int(value)
+            if number is not None and is_sqlite_int(number):
+                ids.append(number)
         action = (form.get("action") or [""])[0]
         if action == "activate":
             results = await self._moderation.activate_comments(

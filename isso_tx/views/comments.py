@@ -41,7 +41,13 @@ from ..store import (
     update_comment_interaction,
     vote_interaction,
 )
-from ..validation import InvalidComment, edit_fields, new_comment_fields
+from ..validation import (
+    MAX_TEXT,
+    InvalidComment,
+    edit_fields,
+    new_comment_fields,
+    parse_int,
+)
 from .feed import atom_feed
 from .http import (
     BadRequest,
@@ -342,6 +348,10 @@ class CommentsAPI:
             raise BadRequest("no text given")
         if not isinstance(text, str):
             raise BadRequest("text must be a string")
+        # A text too long to be posted is not worth rendering; a long one
+        # costs the renderer tens of megabytes, which stay with the process.
+        if len(text) > MAX_TEXT:
+            raise BadRequest(f"text is too long (maximum length: {MAX_TEXT})")
         html = await self._renderer.preview(text)
         return json_body(request, {"text": html})
 
@@ -365,10 +375,7 @@ class CommentsAPI:
     async def latest(self, request: IRequest) -> bytes:
         if not self._config.general.latest_enabled:
             raise NotFound("Unavailable because 'latest-enabled' not set by site admin")
-        try:
-            limit = int(query_arg(request, "limit") or "")
-        except ValueError:
-            limit = 0
+        limit = parse_int(query_arg(request, "limit")) or 0
         if limit <= 0:
             raise BadRequest("Query parameter 'limit' is mandatory (integer, >0)")
         # More than SQLite can count means all of them.
@@ -393,11 +400,11 @@ class CommentsAPI:
             raise NotFound("feeds are not enabled: [rss] base is not set")
         limit = self._config.rss.limit
         if query_arg(request, "limit") is not None:
-            try:
-                # A reader may ask for fewer entries, never for more.
-                limit = min(limit, max(1, int(query_arg(request, "limit") or "")))
-            except ValueError:
+            asked = parse_int(query_arg(request, "limit"))
+            if asked is None:
                 raise BadRequest("limit should be integer")
+            # A reader may ask for fewer entries, never for more.
+            limit = min(limit, max(1, asked))
         thread, rows = await self._database.run(
             feed_interaction, uri, limit, self._renderer.fingerprint
         )

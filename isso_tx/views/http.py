@@ -1,5 +1,6 @@
 """
-HTTP plumbing shared by every view: errors, JSON, cookies, body limits.
+HTTP plumbing shared by every view: errors, JSON, cookies, limits on
+request lines, headers and bodies.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from klein import Klein
 from twisted.logger import Logger
-from twisted.web.http import datetimeToString
+from twisted.web.http import HTTPChannel, datetimeToString
 from twisted.web.iweb import IRequest
 from twisted.web.server import Request
 from werkzeug.http import parse_accept_header
@@ -167,6 +168,10 @@ class LimitedRequest(Request):
     """
 
     max_body = MAX_BODY
+    # The client's address as the site's trusted proxies name it, once a
+    # site has worked it out (see ProxyPolicy.client_address); the access
+    # log shows it rather than the proxy's.
+    isso_client: str | None = None
     _refused = False
     _received = 0
     _log = Logger()
@@ -185,6 +190,19 @@ class LimitedRequest(Request):
             self._refuse()
             return
         super().handleContentChunk(data)
+
+    def process(self) -> None:
+        # Routing encodes the host name with IDNA, which fails on an empty
+        # or overlong label (a 10 KB Host header, say); refused here, once,
+        # rather than as an error in every resource that routes.
+        if not valid_host(self.getRequestHostname()):
+            self._log.info("Refused a request with an unusable Host header")
+            body = error_body(self, 400, "the Host header is not a host name")
+            self.setHeader(b"content-length", b"%d" % len(body))
+            self.write(body)
+            self.finish()
+            return
+        super().process()
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         if self._refused:
@@ -215,6 +233,65 @@ class LimitedRequest(Request):
         self.channel.loseConnection()
         self._log.info("Refused a request body larger than {limit} bytes",
                        limit=self.max_body)
+
+
+def valid_host(name: bytes) -> bool:
+    """
+    Whether a request's host name (without port) is one a URL can hold.
+    """
+    try:
+        name.decode("utf-8").lower().encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+class BoundedChannel(HTTPChannel):
+    """
+    An HTTP connection that answers every malformed or oversized request
+    head at once, with a status that says what was wrong, and closes.
+
+    Twisted answers most malformed heads with a bare 400 already; what it
+    leaves is a line longer than C{MAX_LENGTH}, which it drops without a
+    word, and lines ending in a bare LF, which it waits for until the
+    client gives up, since it only splits lines on CRLF.
+    """
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        if getattr(self, "_command", None) is None:
+            self._refuse(414, b"URI Too Long", "the request line is too long")
+        else:
+            self._refuse(
+                431,
+                b"Request Header Fields Too Large",
+                "a header line is too long",
+            )
+
+    def dataReceived(self, data: bytes) -> None:
+        super().dataReceived(data)
+        # Whatever is left in line mode is an unfinished line, so a line
+        # feed in it came without its carriage return.
+        if (
+            self.line_mode
+            and not self.paused
+            and not self.transport.disconnecting
+            and b"\n" in self._buffer
+        ):
+            self._buffer = b""
+            self._refuse(400, b"Bad Request", "lines must end in CRLF")
+
+    def _refuse(self, code: int, reason: bytes, message: str) -> None:
+        body = json.dumps(
+            {"message": f"{code} {reason.decode()}: {message}"}
+        ).encode()
+        self.transport.write(
+            b"HTTP/1.1 %d %s\r\n" % (code, reason)
+            + b"Content-Type: application/json\r\n"
+            b"Content-Length: %d\r\n" % len(body)
+            + b"Connection: close\r\n\r\n"
+            + body
+        )
+        self.loseConnection()
 
 
 class CommentIdConverter(IntegerConverter):

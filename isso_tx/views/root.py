@@ -51,6 +51,8 @@ class SiteResource(Resource):
 
     def render(self, request: IRequest) -> bytes | int:
         self._addressing.strip_script_name(request)
+        # Resolved once here, so the access log names the forwarded client.
+        self._addressing.proxies.client_address(request)
         path = request.postpath
         # The admin panel is for the owner's browser only: no CORS headers,
         # so that no website's script may read its pages.

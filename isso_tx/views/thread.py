@@ -29,6 +29,7 @@ from ..rendering import Renderer
 from ..settings import GeneralConfig
 from ..shapes import listed_comment
 from ..store import SORTS, thread_page_interaction
+from ..validation import parse_int
 from .http import JSON_TYPE, BadRequest, HTTPError, error_body
 
 
@@ -63,9 +64,8 @@ class ThreadQuery:
         def integer(name: str) -> int | None:
             if name not in args:
                 return None
-            try:
-                value = int(args[name])
-            except ValueError:
+            value = parse_int(args[name])
+            if value is None:
                 raise BadRequest(f"{name} should be integer")
             # Beyond SQLite's integers every limit, offset or id means the
             # same as the largest one.
