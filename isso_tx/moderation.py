@@ -26,7 +26,7 @@ from .db import Database
 from .notify import CommentEvent, Notifiers
 from .rendering import Renderer
 from .shapes import public_comment
-from .store import (
+from .store.comments import (
     DELETED,
     PENDING,
     PUBLISHED,

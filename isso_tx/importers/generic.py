@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from ..addresses import UNKNOWN_ADDRESS, anonymize
-from ..store import PUBLISHED
+from ..store.comments import PUBLISHED
 from .reading import DATE, is_int, is_number, utc_time
 from .staging import Comment, ImportFailure, Staging
 

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..store import PENDING
+from ..store.comments import PENDING
 from .staging import TO_INSERT
 
 @dataclass

@@ -48,7 +48,7 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
 from ..addresses import Origins
-from ..admin_store import AdminPage, AdminQuery, admin_page_interaction
+from ..store.admin import AdminPage, AdminQuery, admin_page_interaction
 from ..db import Database
 from ..moderation import (
     EDITABLE,
@@ -59,7 +59,7 @@ from ..moderation import (
 )
 from ..rendering import Renderer
 from ..settings import AdminConfig
-from ..store import DELETED, PENDING, PUBLISHED
+from ..store.comments import DELETED, PENDING, PUBLISHED
 from ..validation import InvalidComment
 from .http import query_arg
 from .admin_auth import COOKIE, SESSION_AGE, AdminSessions, LoginThrottle

@@ -27,7 +27,7 @@ from ..settings import SiteConfig
 from ..shapes import listed_comment, public_comment
 from ..signing import InvalidToken, Signer
 from ..titles import TitleFetcher
-from ..store import (
+from ..store.comments import (
     PENDING,
     NewComment,
     Stored,

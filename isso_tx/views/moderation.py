@@ -38,7 +38,7 @@ from ..moderation import (
 )
 from ..shapes import public_comment
 from ..signing import InvalidToken, Signer
-from ..store import DELETED, PENDING, PUBLISHED, unsubscribe_interaction
+from ..store.comments import DELETED, PENDING, PUBLISHED, unsubscribe_interaction
 from ..validation import InvalidComment
 from .http import TEXT_TYPE, comment_routes, error_body, json_body, read_json
 from .pages import content_security_policy, owner_page, template

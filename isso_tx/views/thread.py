@@ -28,7 +28,7 @@ from ..hashing import AuthorHasher, author_subject
 from ..rendering import Renderer
 from ..settings import GeneralConfig
 from ..shapes import listed_comment
-from ..store import SORTS, thread_page_interaction
+from ..store.comments import SORTS, thread_page_interaction
 from .http import JSON_TYPE, BadRequest, HTTPError, error_body
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from twisted.enterprise.adbapi import Transaction
 
-from .bloom import MAX_VOTES, VoterFilter, new_voters
-from .guard import Submission, check_guard
-from .settings import GuardConfig
+from ..bloom import MAX_VOTES, VoterFilter, new_voters
+from ..guard import Submission, check_guard
+from ..settings import GuardConfig
 
 PUBLISHED, PENDING, DELETED = 1, 2, 4
 

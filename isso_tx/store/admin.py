@@ -1,7 +1,7 @@
 """
 The queries behind the admin panel's list of comments.
 
-Like those of L{isso_tx.store}, every public function here is an adbapi
+Like those of L{isso_tx.store.comments}, every public function here is an adbapi
 interaction: one transaction, no network, nothing slow.  What the panel
 changes goes through L{isso_tx.moderation}, as the links of mails do.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from twisted.enterprise.adbapi import Transaction
 
-from .store import PENDING, rendering_source
+from .comments import PENDING, rendering_source
 
 
 @dataclass(frozen=True)
