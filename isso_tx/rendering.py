@@ -18,7 +18,7 @@ from twisted.internet.interfaces import IReactorThreads
 from twisted.logger import Logger
 
 from .db import Database
-from .store.comments import (
+from .store.renderings import (
     Rendering,
     rendering_source,
     stale_renderings_interaction,

@@ -18,9 +18,9 @@ from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from isso_tx.store.admin import like_pattern
 from isso_tx.signing import Signer
-from isso_tx.store.comments import activate_interaction
+from isso_tx.store.admin import like_pattern
+from isso_tx.store.pending import activate_interaction
 from isso_tx.tap import Listener, Options, makeService
 from isso_tx.views import admin, admin_auth
 

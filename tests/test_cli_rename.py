@@ -10,7 +10,7 @@ import sqlite3
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from isso_tx.store.comments import renamed_uri
+from isso_tx.store.threads import renamed_uri
 
 from .commandline import import_threads, isso_tx, write_config
 

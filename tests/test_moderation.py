@@ -20,7 +20,7 @@ from isso_tx.caches import ResponseCache
 from isso_tx.config import ModerationConfig
 from isso_tx.moderation import PURGE_PERIOD, Moderation
 from isso_tx.signing import NEVER, Signer
-from isso_tx.store.comments import purge_interaction
+from isso_tx.store.pending import purge_interaction
 
 from .support import SiteTestCase
 

@@ -1,8 +1,8 @@
 """
 The queries behind the admin panel's list of comments.
 
-Like those of L{isso_tx.store.comments}, every public function here is an adbapi
-interaction: one transaction, no network, nothing slow.  What the panel
+Like every query of L{isso_tx.store}, each public function here is an
+adbapi interaction: one transaction, no network, nothing slow.  What the panel
 changes goes through L{isso_tx.moderation}, as the links of mails do.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from twisted.enterprise.adbapi import Transaction
 
-from .comments import PENDING, rendering_source
+from .rows import PENDING, comment_rows
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,5 @@ def admin_page_interaction(
             (max(query.page, 1) - 1) * query.page_size,
         ],
     )
-    for row in txn.fetchall():
-        comment = dict(row)
-        if comment.pop("source") != rendering_source(fingerprint, comment["text"]):
-            comment["html"] = None
-        page.comments.append(comment)
+    page.comments = comment_rows(txn, fingerprint)
     return page

@@ -48,21 +48,21 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
 from ..addresses import Origins
-from ..store.admin import AdminPage, AdminQuery, admin_page_interaction
 from ..db import Database
 from ..moderation import (
     EDITABLE,
+    Moderation,
     Outcome,
     Result,
-    Moderation,
     typed_changes,
 )
 from ..rendering import Renderer
 from ..settings import AdminConfig
-from ..store.comments import DELETED, PENDING, PUBLISHED
+from ..store.admin import AdminPage, AdminQuery, admin_page_interaction
+from ..store.rows import DELETED, PENDING, PUBLISHED
 from ..validation import InvalidComment
-from .http import query_arg
 from .admin_auth import COOKIE, SESSION_AGE, AdminSessions, LoginThrottle
+from .http import query_arg
 from .pages import content_security_policy, owner_page, template
 from .requests import Addressing
 

@@ -26,21 +26,19 @@ from ..rendering import Renderer
 from ..settings import SiteConfig
 from ..shapes import listed_comment, public_comment
 from ..signing import InvalidToken, Signer
-from ..titles import TitleFetcher
 from ..store.comments import (
-    PENDING,
     NewComment,
     Stored,
     comment_interaction,
-    count_interaction,
     delete_comment_interaction,
-    feed_interaction,
     latest_interaction,
     new_comment_interaction,
-    thread_interaction,
     update_comment_interaction,
-    vote_interaction,
 )
+from ..store.rows import PENDING
+from ..store.threads import count_interaction, feed_interaction, thread_interaction
+from ..store.votes import vote_interaction
+from ..titles import TitleFetcher
 from ..validation import InvalidComment, edit_fields, new_comment_fields
 from .feed import atom_feed
 from .http import (

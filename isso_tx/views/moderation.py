@@ -30,15 +30,16 @@ from ..addresses import Origins
 from ..db import Database
 from ..moderation import (
     EDITABLE,
+    Moderation,
     Outcome,
     Result,
-    Moderation,
     owner_changes,
     typed_changes,
 )
 from ..shapes import public_comment
 from ..signing import InvalidToken, Signer
-from ..store.comments import DELETED, PENDING, PUBLISHED, unsubscribe_interaction
+from ..store.recipients import unsubscribe_interaction
+from ..store.rows import DELETED, PENDING, PUBLISHED
 from ..validation import InvalidComment
 from .http import TEXT_TYPE, comment_routes, error_body, json_body, read_json
 from .pages import content_security_policy, owner_page, template
