@@ -150,6 +150,18 @@ class DisabledTests(SiteTestCase):
         self.assertEqual(response.headers_named("set-cookie"), [])
 
 
+    @inlineCallbacks
+    def test_disabled_wrong_method(self):
+        """
+        With the panel disabled, a wrong method on one of its pages gets the
+        disabled page, without saying which methods the page takes.
+        """
+        response = yield self.reader().get("/logout/")
+        self.assertEqual(response.code, 200)
+        self.assertIn(b"Administration is disabled", response.body)
+        self.assertIsNone(response.header("allow"))
+
+
 class ExamplePasswordTests(SiteTestCase):
     config = "[admin]\nenabled = true\n"
 

@@ -397,6 +397,21 @@ class KeyTests(ModerationTestCase):
         self.assertEqual(response.code, 404)
 
 
+    @inlineCallbacks
+    def test_wrong_method(self):
+        """
+        A moderation link asked with a method browsers do not use answers a
+        405 page naming the methods it takes.
+        """
+        comment = yield self.post_comment()
+        response = yield self.client.request(
+            "PUT", self.link(comment["id"], "activate"), content_type=None
+        )
+        self.assertEqual(response.code, 405)
+        self.assertEqual(response.header("allow"), "GET, HEAD, POST")
+        self.assertIn(b"Open this link in a browser.", response.body)
+
+
 class StdoutLinkTests(ModerationTestCase):
     config = ModerationTestCase.config + "[general]\nnotify = stdout\n"
 

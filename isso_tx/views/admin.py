@@ -34,7 +34,6 @@ import html5lib
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest, ITemplateLoader
 from twisted.web.template import (
     Element,
@@ -44,8 +43,6 @@ from twisted.web.template import (
     renderer,
     tags,
 )
-from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.exceptions import NotFound as RouteNotFound
 
 from ..addresses import Origins
 from ..db import Database
@@ -61,8 +58,8 @@ from ..settings import AdminConfig
 from ..store.admin import AdminPage, AdminQuery, admin_page_interaction
 from ..store.rows import DELETED, PENDING, PUBLISHED
 from ..validation import InvalidComment
-from .admin_auth import COOKIE, SESSION_AGE, AdminSessions, LoginThrottle
-from .http import query_arg
+from .admin_auth import SESSION_AGE, AdminSessions, LoginThrottle
+from .http import query_arg, route_errors
 from .pages import content_security_policy, owner_page, template
 from .requests import Addressing
 
@@ -479,8 +476,7 @@ class AdminPanel:
 
     # Errors
 
-    @app.handle_errors(RouteNotFound)
-    async def _no_route(self, request: IRequest, failure: Failure) -> bytes:
+    async def _no_route(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
         return await self._message(
@@ -488,16 +484,19 @@ class AdminPanel:
             ("/admin/", "Back to the comments"),
         )
 
-    @app.handle_errors(MethodNotAllowed)
-    async def _wrong_method(self, request: IRequest, failure: Failure) -> bytes:
+    async def _wrong_method(self, request: IRequest, allowed: list[str]) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        allowed = sorted(failure.value.valid_methods or [])
-        request.setHeader(b"allow", ", ".join(allowed).encode())
         return await self._message(
             request, 405, "Method not allowed",
             f"This address only answers {', '.join(allowed)}.",
         )
+
+    def _allow(self, allowed: list[str]) -> str | None:
+        # A disabled panel does not tell which methods its pages take.
+        return ", ".join(allowed) if self._config.enabled else None
+
+    route_errors(app, _no_route, _wrong_method, allow=_allow)
 
     # Signing in and out
 

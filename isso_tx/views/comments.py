@@ -12,8 +12,6 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
-from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.exceptions import NotFound as RouteNotFound
 
 from .. import __version__
 from ..addresses import Origins
@@ -52,6 +50,7 @@ from .http import (
     json_body,
     query_arg,
     read_json,
+    route_errors,
 )
 from .requests import Addressing
 from .thread import LARGEST
@@ -116,17 +115,13 @@ class CommentsAPI:
         error = failure.value
         return error_body(request, error.code, error.message)
 
-    @app.handle_errors(RouteNotFound)
-    def _no_route(self, request: IRequest, failure: Failure) -> bytes:
+    def _no_route(self, request: IRequest) -> bytes:
         return error_body(request, 404, "no such resource")
 
-    @app.handle_errors(MethodNotAllowed)
-    def _wrong_method(self, request: IRequest, failure: Failure) -> bytes:
-        allowed = failure.value.valid_methods or []
-        request.setHeader(b"allow", ", ".join(sorted(allowed)).encode())
-        return error_body(
-            request, 405, f"use one of: {', '.join(sorted(allowed))}"
-        )
+    def _wrong_method(self, request: IRequest, allowed: list[str]) -> bytes:
+        return error_body(request, 405, f"use one of: {', '.join(allowed)}")
+
+    route_errors(app, _no_route, _wrong_method)
 
     # Helpers
 

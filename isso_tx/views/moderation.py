@@ -23,8 +23,6 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from twisted.web.template import Element, Tag, renderer
-from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.exceptions import NotFound as RouteNotFound
 
 from ..addresses import Origins
 from ..db import Database
@@ -41,7 +39,14 @@ from ..signing import InvalidToken, Signer
 from ..store.recipients import unsubscribe_interaction
 from ..store.rows import DELETED, PENDING, PUBLISHED
 from ..validation import InvalidComment
-from .http import TEXT_TYPE, comment_routes, error_body, json_body, read_json
+from .http import (
+    TEXT_TYPE,
+    comment_routes,
+    error_body,
+    json_body,
+    read_json,
+    route_errors,
+)
 from .pages import content_security_policy, owner_page, template
 from .requests import Addressing
 
@@ -216,22 +221,26 @@ class ModerationPages:
     def _page_error(self, request: IRequest, failure: Failure) -> Element:
         return self._page(request, failure.value.code, failure.value.page)
 
-    @app.handle_errors(RouteNotFound)
-    def _no_route(self, request: IRequest, failure: Failure) -> Element:
+    def _no_route(self, request: IRequest) -> Element:
         return self._page(
             request,
             404,
             Page("Not found", ["This address is not a link this server makes."]),
         )
 
-    @app.handle_errors(MethodNotAllowed)
-    def _wrong_method(self, request: IRequest, failure: Failure) -> Element:
-        request.setHeader(b"allow", b"GET, HEAD, POST")
+    def _wrong_method(self, request: IRequest, allowed: list[str]) -> Element:
         return self._page(
             request,
             405,
             Page("Not allowed", ["Open this link in a browser."]),
         )
+
+    def _allow(self, allowed: list[str]) -> str:
+        # Every link of these pages takes what a browser uses to follow it
+        # and to submit the page's form.
+        return "GET, HEAD, POST"
+
+    route_errors(app, _no_route, _wrong_method, allow=_allow)
 
     def _comment_link(self, request: IRequest, row: dict[str, Any]) -> str | None:
         if row.get("mode") != PUBLISHED or not row.get("uri"):
