@@ -577,6 +577,26 @@ class ActionTests(PanelTestCase):
         self.assertIn(b"mailto:ann@example.org", panel.body)
 
     @inlineCallbacks
+    def test_edit_keeps_author_cookie(self):
+        """
+        After the owner edits a comment in the panel, its author can still
+        view, edit and delete it with their cookie, within the edit window.
+        """
+        comment = yield self.published(text="Teh text")
+        csrf = yield self.signed_in()
+        response = yield self.act(
+            csrf, "edit", [comment], text="The text", author="", email="", website=""
+        )
+        self.assertEqual(response.code, 303)
+        response = yield self.client.get(f"/id/{comment}?plain=1")
+        self.assertEqual(response.code, 200, response)
+        self.assertEqual(response.json()["text"], "The text")
+        response = yield self.client.put(f"/id/{comment}", {"text": "The text!"})
+        self.assertEqual(response.code, 200, response)
+        response = yield self.client.delete(f"/id/{comment}")
+        self.assertEqual(response.code, 200, response)
+
+    @inlineCallbacks
     def test_edit_refused(self):
         """
         An edit breaking the comment rules changes nothing and says why.
