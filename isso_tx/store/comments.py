@@ -199,8 +199,10 @@ def update_comment_interaction(
 
 def remove_stale_placeholders(txn: Transaction) -> None:
     """
-    Hard-delete placeholders of deleted comments that no longer have replies,
-    until none is left (legacy data may chain them).
+    Hard-delete placeholders of deleted comments that have no replies left,
+    until none is left: in a database where replies nest deeper than one
+    level (Isso before schema 3), removing one placeholder can leave its
+    parent placeholder without replies.
     """
     while True:
         txn.execute(
