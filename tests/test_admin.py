@@ -22,7 +22,7 @@ from isso_tx.signing import Signer
 from isso_tx.store.admin import like_pattern
 from isso_tx.store.pending import activate_interaction
 from isso_tx.tap import Listener, Options, makeService
-from isso_tx.views import admin, admin_auth
+from isso_tx.views import admin_auth
 
 from .support import Client, SiteTestCase, write_config
 

@@ -36,11 +36,18 @@ class AdminQuery:
 
 @dataclass
 class AdminPage:
+    """
+    One page of the panel's list, and how many comments each state holds.
+    """
+
     comments: list[dict[str, Any]] = field(default_factory=list)
     # Comments per mode, under the same thread and search.
     counts: dict[int, int] = field(default_factory=dict)
 
     def total(self, mode: int) -> int:
+        """
+        Return how many comments are in state C{mode}.
+        """
         return self.counts.get(mode, 0)
 
 

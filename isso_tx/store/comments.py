@@ -32,6 +32,10 @@ from .threads import thread_interaction
 def comment_interaction(
     txn: Transaction, comment_id: int, fingerprint: str
 ) -> dict[str, Any] | None:
+    """
+    Return one comment, in any state, with its thread's uri and its stored
+    rendering; None if there is no such comment.
+    """
     txn.execute(f"{WITH_RENDERING} WHERE c.id = ?", (comment_id,))
     rows = comment_rows(txn, fingerprint)
     return rows[0] if rows else None
@@ -59,6 +63,11 @@ class NewComment:
 
 @dataclass(frozen=True)
 class Stored:
+    """
+    What storing a new comment made: its thread (created if
+    C{thread_created}) and the comment's row.
+    """
+
     thread: dict[str, Any]
     comment: dict[str, Any]
     thread_created: bool

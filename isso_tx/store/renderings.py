@@ -21,11 +21,18 @@ def rendering_source(fingerprint: str, text: str) -> str:
 
 @dataclass(frozen=True)
 class Rendering:
+    """
+    A comment's HTML and the L{rendering_source} it was made from.
+    """
+
     source: str
     html: str
 
 
 def store_rendering(txn: Transaction, comment_id: int, rendering: Rendering) -> None:
+    """
+    Keep C{rendering} as the HTML of comment C{comment_id}.
+    """
     txn.execute(
         "INSERT OR REPLACE INTO isso_tx_rendered (id, source, html) VALUES (?, ?, ?)",
         (comment_id, rendering.source, rendering.html),
@@ -58,6 +65,10 @@ def stale_renderings_interaction(
 def store_renderings_interaction(
     txn: Transaction, renderings: dict[int, Rendering]
 ) -> None:
+    """
+    Keep the renderings made for comments by id, skipping comments that
+    were deleted while they were rendered.
+    """
     txn.executemany(
         "INSERT OR REPLACE INTO isso_tx_rendered (id, source, html) "
         "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM comments WHERE id = ?)",

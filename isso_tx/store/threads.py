@@ -15,6 +15,9 @@ from .rows import COLUMNS, PUBLISHED, VISIBLE, WITH_RENDERING, comment_rows
 
 
 def thread_interaction(txn: Transaction, uri: str) -> dict[str, Any] | None:
+    """
+    Return the thread at C{uri} (id, uri, title), or None.
+    """
     txn.execute("SELECT id, uri, title FROM threads WHERE uri = ?", (uri,))
     row = txn.fetchone()
     return dict(row) if row is not None else None

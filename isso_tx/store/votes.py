@@ -13,6 +13,10 @@ from ..bloom import MAX_VOTES, VoterFilter
 
 @dataclass(frozen=True)
 class VoteResult:
+    """
+    A comment's votes after a vote, and the thread to refresh.
+    """
+
     uri: str
     likes: int
     dislikes: int

@@ -469,7 +469,8 @@ class AdminPanel:
 
     def _redirect(self, request: IRequest, path: str, code: int = 303) -> bytes:
         request.setResponseCode(code)
-        request.setHeader(b"location", (self._addressing.base_path(request) + path).encode())
+        location = self._addressing.base_path(request) + path
+        request.setHeader(b"location", location.encode())
         request.setHeader(b"cache-control", b"no-store")
         request.setHeader(b"content-type", b"text/plain; charset=utf-8")
         return b""

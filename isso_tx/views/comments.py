@@ -165,7 +165,7 @@ class CommentsAPI:
                 token.decode("latin-1"), self._config.general.max_age
             )
         except InvalidToken:
-            raise Forbidden("the edit cookie is invalid or has expired")
+            raise Forbidden("the edit cookie is invalid or has expired") from None
 
     async def _comment(self, comment_id: int) -> dict[str, Any]:
         row = await self._database.run(
@@ -209,7 +209,7 @@ class CommentsAPI:
         try:
             fields = new_comment_fields(read_json(request))
         except InvalidComment as e:
-            raise BadRequest(str(e))
+            raise BadRequest(str(e)) from e
         origin = self._origins.resolve(request)
         address = self._addressing.client_network(request)
 
@@ -264,7 +264,7 @@ class CommentsAPI:
                 address=address,
                 reason=e.reason,
             )
-            raise Forbidden(e.reason)
+            raise Forbidden(e.reason) from e
 
         self._responses.invalidate(stored.thread["uri"])
         row = stored.comment
@@ -302,7 +302,7 @@ class CommentsAPI:
         try:
             changes = edit_fields(read_json(request))
         except InvalidComment as e:
-            raise BadRequest(str(e))
+            raise BadRequest(str(e)) from e
         changes["modified"] = self._clock.seconds()
         rendering = await self._renderer.render(changes["text"])
         updated = await self._database.run(

@@ -262,7 +262,7 @@ class ModerationPages:
                         "the mail, or use the admin panel.",
                     ],
                 ),
-            )
+            ) from None
         if signed_id != comment_id:
             raise PageError(
                 403,
@@ -391,7 +391,7 @@ class ModerationPages:
         except InvalidComment as e:
             row = await self._moderation.find_comment(comment_id)
             if row is None:
-                raise self._gone()
+                raise self._gone() from e
             return self._page(
                 request,
                 400,
