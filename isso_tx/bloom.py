@@ -39,8 +39,8 @@ class VoterFilter:
     """
 
     def __init__(self, blob: bytes | None = None) -> None:
-        # Legacy rows may hold an empty BLOB (no voters) or one of another
-        # size; Isso only ever writes 256 bytes, so anything unusable starts
+        # A row may hold an empty BLOB (no voters) or one of another size;
+        # Isso only ever writes 256 bytes, so anything unusable starts
         # afresh rather than being misread.
         if not blob or len(blob) != FILTER_BYTES:
             blob = bytes(FILTER_BYTES)

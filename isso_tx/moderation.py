@@ -26,17 +26,14 @@ from .db import Database
 from .notify import CommentEvent, Notifiers
 from .rendering import Renderer
 from .shapes import public_comment
-from .store import (
-    DELETED,
-    PENDING,
-    PUBLISHED,
-    Rendering,
-    activate_interaction,
+from .store.comments import (
     comment_interaction,
     delete_comment_interaction,
-    purge_interaction,
     update_comment_interaction,
 )
+from .store.pending import activate_interaction, purge_interaction
+from .store.renderings import Rendering
+from .store.rows import DELETED, PENDING, PUBLISHED
 from .validation import InvalidComment, check_fields, edit_fields, escape_text
 
 log = Logger()

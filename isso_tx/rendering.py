@@ -19,7 +19,7 @@ from twisted.internet.interfaces import IReactorThreads
 from twisted.logger import Logger
 
 from .db import Database
-from .store import (
+from .store.renderings import (
     Rendering,
     rendering_source,
     stale_renderings_interaction,

@@ -18,11 +18,11 @@ from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from isso_tx.admin_store import like_pattern
 from isso_tx.signing import Signer
-from isso_tx.store import activate_interaction
+from isso_tx.store.admin import like_pattern
+from isso_tx.store.pending import activate_interaction
 from isso_tx.tap import Listener, Options, makeService
-from isso_tx.views import admin, admin_auth
+from isso_tx.views import admin_auth
 
 from .support import Client, SiteTestCase, write_config
 
@@ -148,6 +148,18 @@ class DisabledTests(SiteTestCase):
         self.assertEqual(response.code, 200)
         self.assertIn(b"Administration is disabled", response.body)
         self.assertEqual(response.headers_named("set-cookie"), [])
+
+
+    @inlineCallbacks
+    def test_disabled_wrong_method(self):
+        """
+        With the panel disabled, a wrong method on one of its pages gets the
+        disabled page, without saying which methods the page takes.
+        """
+        response = yield self.reader().get("/logout/")
+        self.assertEqual(response.code, 200)
+        self.assertIn(b"Administration is disabled", response.body)
+        self.assertIsNone(response.header("allow"))
 
 
 class ExamplePasswordTests(SiteTestCase):
@@ -563,6 +575,26 @@ class ActionTests(PanelTestCase):
         panel = yield self.owner.get("/admin/?mode=1")
         self.assertIn(b'value="Ann &amp; Co"', panel.body)
         self.assertIn(b"mailto:ann@example.org", panel.body)
+
+    @inlineCallbacks
+    def test_edit_keeps_author_cookie(self):
+        """
+        After the owner edits a comment in the panel, its author can still
+        view, edit and delete it with their cookie, within the edit window.
+        """
+        comment = yield self.published(text="Teh text")
+        csrf = yield self.signed_in()
+        response = yield self.act(
+            csrf, "edit", [comment], text="The text", author="", email="", website=""
+        )
+        self.assertEqual(response.code, 303)
+        response = yield self.client.get(f"/id/{comment}?plain=1")
+        self.assertEqual(response.code, 200, response)
+        self.assertEqual(response.json()["text"], "The text")
+        response = yield self.client.put(f"/id/{comment}", {"text": "The text!"})
+        self.assertEqual(response.code, 200, response)
+        response = yield self.client.delete(f"/id/{comment}")
+        self.assertEqual(response.code, 200, response)
 
     @inlineCallbacks
     def test_edit_refused(self):

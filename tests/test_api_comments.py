@@ -203,8 +203,6 @@ class OwnCommentTests(SiteTestCase):
         token = next(c.value for c in stranger.cookies if c.name == "2")
         response = yield stranger.get("/id/1", headers={"Cookie": f"1={token}"})
         self.assertEqual(response.code, 403)
-        response = yield self.client.get("/id/99")
-        self.assertEqual(response.code, 403)
 
     @inlineCallbacks
     def test_moderation_key_is_not_a_cookie(self):
@@ -223,7 +221,7 @@ class OwnCommentTests(SiteTestCase):
     def test_edit(self):
         """
         An edit changes text, author and website, marks the comment modified
-        and renews the cookie for the new text.
+        and renews the cookie, which opens a new edit window.
         """
         yield self.post_comment(author="me", website="http://a.org/")
         old_cookie = next(c.value for c in self.client.cookies if c.name == "1")
@@ -243,11 +241,15 @@ class OwnCommentTests(SiteTestCase):
         response = yield self.client.get("/id/1")
         self.assertEqual(response.json()["text"], "<p>Typo</p>")
         self.assertEqual(response.json()["author"], "you")
-        # The first cookie was for a text that is gone.
-        stranger = self.reader("198.51.100.1")
-        response = yield stranger.put(
-            "/id/1", {"text": "hijack"}, headers={"Cookie": f"1={old_cookie}"}
+        # The cookie is bound to the comment, not to its text: the first
+        # one still opens it until its own window ends.
+        response = yield self.reader("198.51.100.1").get(
+            "/id/1", headers={"Cookie": f"1={old_cookie}"}
         )
+        self.assertEqual(response.code, 200)
+        # Without a cookie nobody else may edit it.
+        stranger = self.reader("198.51.100.1")
+        response = yield stranger.put("/id/1", {"text": "hijack"})
         self.assertEqual(response.code, 403)
         conn = sqlite3.connect(self.site_config.general.dbpath)
         self.addCleanup(conn.close)
@@ -293,7 +295,7 @@ class OwnCommentTests(SiteTestCase):
         self.assertTrue(response.header("set-cookie").startswith("1=; Expires=Thu, 01 Jan 1970"))
         self.assertTrue(response.header("x-set-cookie").startswith("isso-1=;"))
         response = yield self.client.get("/id/1", headers={"Cookie": "1=x"})
-        self.assertEqual(response.code, 403)
+        self.assertEqual(response.code, 404)
         response = yield self.client.get("/?uri=/path/")
         self.assertEqual(response.json()["total_replies"], 0)
 
@@ -339,6 +341,50 @@ class OwnCommentTests(SiteTestCase):
         self.assertEqual(response.code, 403)
         response = yield bob.delete("/id/1")
         self.assertEqual(response.code, 200)
+
+    @inlineCallbacks
+    def test_reused_id_with_the_real_cookie(self):
+        """
+        The cookie a reader was given for a comment they deleted does not
+        open the next comment that gets the same id.
+        """
+        mallory = self.reader("198.51.100.1")
+        yield self.post_comment(client=mallory, text="same text")
+        token = next(c.value for c in mallory.cookies if c.name == "1")
+        yield mallory.delete("/id/1")
+        bob = self.reader("198.51.100.2")
+        body = yield self.post_comment(client=bob, text="same text")
+        self.assertEqual(body["id"], 1)
+        for method in (mallory.get, mallory.delete):
+            response = yield method("/id/1", headers={"Cookie": f"1={token}"})
+            self.assertEqual(response.code, 403)
+        response = yield mallory.put(
+            "/id/1", {"text": "mine"}, headers={"Cookie": f"1={token}"}
+        )
+        self.assertEqual(response.code, 403)
+        response = yield bob.get("/id/1")
+        self.assertEqual(response.code, 200)
+
+    @inlineCallbacks
+    def test_missing_comment_order(self):
+        """
+        As with Isso, viewing a comment that does not exist, or that its
+        author just deleted, is a 404 whatever the cookie; editing or
+        deleting it checks the cookie first (403 without one).
+        """
+        stranger = self.reader("198.51.100.1")
+        response = yield stranger.get("/id/99")
+        self.assertEqual(response.code, 404)
+        response = yield stranger.put("/id/99", {"text": "x"})
+        self.assertEqual(response.code, 403)
+        response = yield stranger.delete("/id/99")
+        self.assertEqual(response.code, 403)
+        yield self.post_comment()
+        yield self.client.delete("/id/1")
+        response = yield self.client.get("/id/1")
+        self.assertEqual(response.code, 404)
+        response = yield self.client.delete("/id/1")
+        self.assertEqual(response.code, 403)
 
     @inlineCallbacks
     def test_vanished_comment(self):
@@ -428,6 +474,30 @@ class VoteTests(SiteTestCase):
         response = yield self.client.get("/id/7/like")
         self.assertEqual(response.code, 405)
         self.assertEqual(response.header("allow"), "POST")
+
+
+class OwnerEditTests(SiteTestCase):
+    @inlineCallbacks
+    def test_owner_edit_keeps_author_cookie(self):
+        """
+        After the site owner corrects a comment through the link of a
+        moderation mail, its author can still view, edit and delete it with
+        their cookie, within the edit window.
+        """
+        yield self.post_comment(text="Teh text")
+        key = self.site.signer.moderation_key(1)
+        owner = self.reader("203.0.113.5")
+        response = yield owner.post(f"/id/1/edit/{key}", {"text": "The text"})
+        self.assertEqual(response.code, 200, response)
+        response = yield self.client.get("/id/1?plain=1")
+        self.assertEqual(response.code, 200, response)
+        self.assertEqual(response.json()["text"], "The text")
+        response = yield self.client.put("/id/1", {"text": "The text, again"})
+        self.assertEqual(response.code, 200, response)
+        self.assertEqual(response.json()["text"], "<p>The text, again</p>")
+        response = yield self.client.delete("/id/1")
+        self.assertEqual(response.code, 200, response)
+        self.assertIsNone(response.json())
 
 
 class IssoCookieTests(SiteTestCase):

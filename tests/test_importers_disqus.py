@@ -12,7 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from isso_tx.importers import ImportFailure, Staging
 from isso_tx.importers.disqus import parse_disqus, recognises
-from isso_tx.store import DELETED
+from isso_tx.store.rows import DELETED
 
 from .staged import stage
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from twisted.trial.unittest import SynchronousTestCase
 
 from isso_tx.importers.wordpress import parse_wordpress, recognises
-from isso_tx.store import PENDING, PUBLISHED
+from isso_tx.store.rows import PENDING, PUBLISHED
 
 from .staged import stage
 

@@ -20,7 +20,7 @@ from isso_tx.caches import ResponseCache
 from isso_tx.config import ModerationConfig
 from isso_tx.moderation import PURGE_PERIOD, Moderation
 from isso_tx.signing import NEVER, Signer
-from isso_tx.store import purge_interaction
+from isso_tx.store.pending import purge_interaction
 
 from .support import SiteTestCase
 
@@ -395,6 +395,21 @@ class KeyTests(ModerationTestCase):
             self.link(comment["id"], "approve"), raw=b"", content_type=FORM
         )
         self.assertEqual(response.code, 404)
+
+
+    @inlineCallbacks
+    def test_wrong_method(self):
+        """
+        A moderation link asked with a method browsers do not use answers a
+        405 page naming the methods it takes.
+        """
+        comment = yield self.post_comment()
+        response = yield self.client.request(
+            "PUT", self.link(comment["id"], "activate"), content_type=None
+        )
+        self.assertEqual(response.code, 405)
+        self.assertEqual(response.header("allow"), "GET, HEAD, POST")
+        self.assertIn(b"Open this link in a browser.", response.body)
 
 
 class StdoutLinkTests(ModerationTestCase):

@@ -6,7 +6,6 @@ loopback port, and the configurations it refuses.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from typing import Any

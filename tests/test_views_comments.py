@@ -300,7 +300,8 @@ class OwnCommentTests(ViewTestCase):
     def test_edit(self) -> None:
         """
         An edit changes text, author and website, marks the comment modified
-        now, and renews the cookie for the new text.
+        now, and renews the cookie; the older cookie names the same comment
+        and works until its own max-age ends.
         """
         self.post_comment(author="me", website="http://a.org/")
         old = self.browser.cookie("1")
@@ -319,7 +320,9 @@ class OwnCommentTests(ViewTestCase):
         self.assertIn(f"Expires={expires}; Max-Age=900", response.header("set-cookie"))
         self.assertIsNotNone(response.header("x-set-cookie"))
         self.assertNotEqual(self.browser.cookie("1"), old)
-        # The old cookie was for the old text.
+        response = self.browser.get("/id/1", headers={"Cookie": f"1={old}"})
+        self.assertEqual(response.code, 200)
+        self.advance(900)
         response = self.browser.get("/id/1", headers={"Cookie": f"1={old}"})
         self.assertEqual(response.code, 403)
 
@@ -335,7 +338,7 @@ class OwnCommentTests(ViewTestCase):
     def test_delete(self) -> None:
         """
         Deleting answers null, clears both cookies, and the comment leaves
-        the thread.
+        the thread; asking for it afterwards finds nothing (404).
         """
         self.post_comment()
         response = self.browser.delete("/id/1")
@@ -345,7 +348,7 @@ class OwnCommentTests(ViewTestCase):
                           response.header(header))
         self.assertIsNone(self.browser.cookie("1"))
         self.assertEqual(self.thread()["replies"], [])
-        self.assertEqual(self.browser.get("/id/1").code, 403)
+        self.assertEqual(self.browser.get("/id/1").code, 404)
 
     def test_delete_with_replies(self) -> None:
         """

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 
-from ..store import NoSuchThread, ThreadExists, rename_thread_interaction
+from ..store.threads import NoSuchThread, ThreadExists, rename_thread_interaction
 from .common import (
     EXIT_OK,
     Command,

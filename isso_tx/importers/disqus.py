@@ -9,7 +9,7 @@ from typing import IO
 from xml.etree import ElementTree
 
 from ..addresses import anonymize
-from ..store import DELETED
+from ..store.rows import DELETED
 from .reading import (
     ISO_DATE,
     element_text,

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from ..addresses import UNKNOWN_ADDRESS, anonymize
-from ..store import PUBLISHED
+from ..store.rows import PUBLISHED
 from .reading import DATE, is_int, is_number, utc_time
 from .staging import Comment, ImportFailure, Staging
+
 
 def _json_events(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
     import ijson

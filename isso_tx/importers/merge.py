@@ -15,8 +15,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..store import PENDING
+from ..store.rows import PENDING
 from .staging import TO_INSERT
+
 
 @dataclass
 class ImportSummary:

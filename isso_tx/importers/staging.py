@@ -14,7 +14,7 @@ from typing import Any
 
 from ..addresses import UNKNOWN_ADDRESS
 from ..bloom import new_voters
-from ..store import DELETED, PUBLISHED
+from ..store.rows import DELETED, PUBLISHED
 
 # Parent chains are shortened by pointer jumping: each round halves them,
 # so this many rounds flatten any chain a real dump contains; what is still

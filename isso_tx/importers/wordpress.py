@@ -9,7 +9,7 @@ from typing import IO, Any
 from xml.etree import ElementTree
 
 from ..addresses import anonymize
-from ..store import PENDING, PUBLISHED
+from ..store.rows import PENDING, PUBLISHED
 from .reading import (
     DATE,
     element_text,

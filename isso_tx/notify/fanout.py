@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from twisted.logger import Logger
 
 from ..signing import Signer
-from ..store import PENDING
+from ..store.rows import PENDING
 from .events import CommentEvent
 from .mails import moderation_link
 

@@ -18,7 +18,8 @@ from ..db import Database
 from ..mail import Mailer, OutgoingMail
 from ..settings import GeneralConfig, SMTPConfig
 from ..signing import Signer
-from ..store import PUBLISHED, reply_recipients_interaction
+from ..store.recipients import reply_recipients_interaction
+from ..store.rows import PUBLISHED
 from .events import CommentEvent
 from .mails import Sender, mailbox, owner_mail, reply_mail, wire
 

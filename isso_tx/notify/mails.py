@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..signing import Signer
-from ..store import PENDING
+from ..store.rows import PENDING
 from .events import CommentEvent
 
 

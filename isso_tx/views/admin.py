@@ -34,7 +34,6 @@ import html5lib
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest, ITemplateLoader
 from twisted.web.template import (
     Element,
@@ -44,25 +43,23 @@ from twisted.web.template import (
     renderer,
     tags,
 )
-from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.exceptions import NotFound as RouteNotFound
 
 from ..addresses import Origins
-from ..admin_store import AdminPage, AdminQuery, admin_page_interaction
 from ..db import Database
 from ..moderation import (
     EDITABLE,
+    Moderation,
     Outcome,
     Result,
-    Moderation,
     typed_changes,
 )
 from ..rendering import Renderer
 from ..settings import AdminConfig
-from ..store import DELETED, PENDING, PUBLISHED
+from ..store.admin import AdminPage, AdminQuery, admin_page_interaction
+from ..store.rows import DELETED, PENDING, PUBLISHED
 from ..validation import InvalidComment, is_sqlite_int, parse_int
-from .http import query_arg
-from .admin_auth import COOKIE, SESSION_AGE, AdminSessions, LoginThrottle
+from .admin_auth import SESSION_AGE, AdminSessions, LoginThrottle
+from .http import query_arg, route_errors
 from .pages import content_security_policy, owner_page, template
 from .requests import Addressing
 
@@ -470,15 +467,15 @@ class AdminPanel:
 
     def _redirect(self, request: IRequest, path: str, code: int = 303) -> bytes:
         request.setResponseCode(code)
-        request.setHeader(b"location", (self._addressing.base_path(request) + path).encode())
+        location = self._addressing.base_path(request) + path
+        request.setHeader(b"location", location.encode())
         request.setHeader(b"cache-control", b"no-store")
         request.setHeader(b"content-type", b"text/plain; charset=utf-8")
         return b""
 
     # Errors
 
-    @app.handle_errors(RouteNotFound)
-    async def _no_route(self, request: IRequest, failure: Failure) -> bytes:
+    async def _no_route(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
         return await self._message(
@@ -486,16 +483,19 @@ class AdminPanel:
             ("/admin/", "Back to the comments"),
         )
 
-    @app.handle_errors(MethodNotAllowed)
-    async def _wrong_method(self, request: IRequest, failure: Failure) -> bytes:
+    async def _wrong_method(self, request: IRequest, allowed: list[str]) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        allowed = sorted(failure.value.valid_methods or [])
-        request.setHeader(b"allow", ", ".join(allowed).encode())
         return await self._message(
             request, 405, "Method not allowed",
             f"This address only answers {', '.join(allowed)}.",
         )
+
+    def _allow(self, allowed: list[str]) -> str | None:
+        # A disabled panel does not tell which methods its pages take.
+        return ", ".join(allowed) if self._config.enabled else None
+
+    route_errors(app, _no_route, _wrong_method, allow=_allow)
 
     # Signing in and out
 

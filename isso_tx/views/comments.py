@@ -12,8 +12,6 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
-from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.exceptions import NotFound as RouteNotFound
 
 from .. import __version__
 from ..addresses import Origins
@@ -26,21 +24,19 @@ from ..rendering import Renderer
 from ..settings import SiteConfig
 from ..shapes import listed_comment, public_comment
 from ..signing import InvalidToken, Signer
-from ..titles import TitleFetcher
-from ..store import (
-    PENDING,
+from ..store.comments import (
     NewComment,
     Stored,
     comment_interaction,
-    count_interaction,
     delete_comment_interaction,
-    feed_interaction,
     latest_interaction,
     new_comment_interaction,
-    thread_interaction,
     update_comment_interaction,
-    vote_interaction,
 )
+from ..store.rows import PENDING
+from ..store.threads import count_interaction, feed_interaction, thread_interaction
+from ..store.votes import vote_interaction
+from ..titles import TitleFetcher
 from ..validation import (
     MAX_TEXT,
     InvalidComment,
@@ -60,6 +56,7 @@ from .http import (
     json_body,
     query_arg,
     read_json,
+    route_errors,
 )
 from .requests import Addressing
 from .thread import LARGEST
@@ -67,10 +64,20 @@ from .thread import LARGEST
 
 def text_digest(text: str) -> str:
     """
-    Return the digest an edit cookie binds: a cookie stops working once the
-    text it was issued for has changed (or its id went to a new comment).
+    Return the digest Isso's edit cookies bind: the comment's text, so that
+    such a cookie works until the text changes.
     """
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def comment_digest(row: dict[str, Any]) -> str:
+    """
+    Return the digest this server's edit cookies bind: the comment's id and
+    creation time.  No edit changes them, so the owner's correction does not
+    lock the author out; a comment that reuses a freed id was created at
+    another time, so its predecessor's cookie does not open it.
+    """
+    return hashlib.sha256(f"{row['id']}\0{row['created']!r}".encode()).hexdigest()
 
 
 def _uri(request: IRequest) -> str:
@@ -124,25 +131,21 @@ class CommentsAPI:
         error = failure.value
         return error_body(request, error.code, error.message)
 
-    @app.handle_errors(RouteNotFound)
-    def _no_route(self, request: IRequest, failure: Failure) -> bytes:
+    def _no_route(self, request: IRequest) -> bytes:
         return error_body(request, 404, "no such resource")
 
-    @app.handle_errors(MethodNotAllowed)
-    def _wrong_method(self, request: IRequest, failure: Failure) -> bytes:
-        allowed = failure.value.valid_methods or []
-        request.setHeader(b"allow", ", ".join(sorted(allowed)).encode())
-        return error_body(
-            request, 405, f"use one of: {', '.join(sorted(allowed))}"
-        )
+    def _wrong_method(self, request: IRequest, allowed: list[str]) -> bytes:
+        return error_body(request, 405, f"use one of: {', '.join(allowed)}")
+
+    route_errors(app, _no_route, _wrong_method)
 
     # Helpers
 
-    def _cookies(self, request: IRequest, comment_id: int, text: str) -> None:
-        token = self._signer.edit_token(comment_id, text_digest(text))
+    def _cookies(self, request: IRequest, row: dict[str, Any]) -> None:
+        token = self._signer.edit_token(row["id"], comment_digest(row))
         self._addressing.set_cookies(
             request,
-            str(comment_id),
+            str(row["id"]),
             token,
             self._config.general.max_age,
             self._clock.seconds(),
@@ -153,29 +156,54 @@ class CommentsAPI:
             request, str(comment_id), "", 0, self._clock.seconds()
         )
 
-    async def _owned_comment(
-        self, request: IRequest, comment_id: int
-    ) -> dict[str, Any]:
+    def _edit_cookie(self, request: IRequest, comment_id: int) -> tuple[int, str]:
         """
-        Return a comment the requester may change: their cookie for it must
-        be valid, for this comment, and issued for its current text.
+        Return the comment id and digest that the requester's edit cookie
+        for C{comment_id} was issued for.
+
+        @raise Forbidden: no such cookie, or it is forged or expired.
         """
         token = request.getCookie(str(comment_id).encode())
         if token is None:
             raise Forbidden("no edit cookie for this comment")
         try:
-            cookie_id, digest = self._signer.load_edit_token(
+            return self._signer.load_edit_token(
                 token.decode("latin-1"), self._config.general.max_age
             )
         except InvalidToken:
-            raise Forbidden("the edit cookie is invalid or has expired")
+            raise Forbidden("the edit cookie is invalid or has expired") from None
+
+    async def _comment(self, comment_id: int) -> dict[str, Any]:
         row = await self._database.run(
             comment_interaction, comment_id, self._renderer.fingerprint
         )
         if row is None:
             raise NotFound("no such comment")
-        if cookie_id != comment_id or digest != text_digest(row["text"]):
+        return row
+
+    @staticmethod
+    def _check_cookie(cookie: tuple[int, str], row: dict[str, Any]) -> None:
+        """
+        Refuse a cookie issued for another comment: another id, or the same
+        id before a deletion freed it.
+        """
+        cookie_id, digest = cookie
+        if cookie_id != row["id"] or digest not in (
+            comment_digest(row),
+            text_digest(row["text"]),
+        ):
             raise Forbidden("the edit cookie is not for this comment")
+
+    async def _owned_comment(
+        self, request: IRequest, comment_id: int
+    ) -> dict[str, Any]:
+        """
+        Return a comment the requester may change: their cookie for it must
+        be valid and issued for this comment.
+        """
+        cookie = self._edit_cookie(request, comment_id)
+        row = await self._comment(comment_id)
+        self._check_cookie(cookie, row)
         return row
 
     # Writing
@@ -187,7 +215,7 @@ class CommentsAPI:
         try:
             fields = new_comment_fields(read_json(request))
         except InvalidComment as e:
-            raise BadRequest(str(e))
+            raise BadRequest(str(e)) from e
         origin = self._origins.resolve(request)
         address = self._addressing.client_network(request)
 
@@ -242,7 +270,7 @@ class CommentsAPI:
                 address=address,
                 reason=e.reason,
             )
-            raise Forbidden(e.reason)
+            raise Forbidden(e.reason) from e
 
         self._responses.invalidate(stored.thread["uri"])
         row = stored.comment
@@ -259,12 +287,15 @@ class CommentsAPI:
         subject = author_subject(row)
         hashes = await self._hasher.hash_many([subject])
         body = listed_comment(row, hashes[subject], config.general)
-        self._cookies(request, row["id"], row["text"])
+        self._cookies(request, row)
         return json_body(request, body, 202 if row["mode"] == PENDING else 201)
 
     @app.route("/id/<id:comment_id>", methods=["GET"])
     async def view(self, request: IRequest, comment_id: int) -> bytes:
-        row = await self._owned_comment(request, comment_id)
+        # A comment that does not exist is a 404 whatever the cookie, as
+        # Isso answers; changing one checks the cookie first.
+        row = await self._comment(comment_id)
+        self._check_cookie(self._edit_cookie(request, comment_id), row)
         plain = (query_arg(request, "plain") or "0") != "0"
         if not plain:
             await self._renderer.complete([row])
@@ -277,7 +308,7 @@ class CommentsAPI:
         try:
             changes = edit_fields(read_json(request))
         except InvalidComment as e:
-            raise BadRequest(str(e))
+            raise BadRequest(str(e)) from e
         changes["modified"] = self._clock.seconds()
         rendering = await self._renderer.render(changes["text"])
         updated = await self._database.run(
@@ -288,7 +319,8 @@ class CommentsAPI:
         self._responses.invalidate(row["uri"])
         body = public_comment(updated)
         self._notifiers.comment_edited(comment_id, body)
-        self._cookies(request, comment_id, updated["text"])
+        # A fresh cookie opens a new edit window, as Isso's edit does.
+        self._cookies(request, updated)
         return json_body(request, body)
 
     @app.route("/id/<id:comment_id>", methods=["DELETE"])

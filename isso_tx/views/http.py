@@ -6,15 +6,19 @@ request lines, headers and bodies.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html import escape
 from http import HTTPStatus
 from typing import Any
 
 from klein import Klein
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web.http import HTTPChannel, datetimeToString
 from twisted.web.iweb import IRequest
 from twisted.web.server import Request
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.http import parse_accept_header
 from werkzeug.routing import IntegerConverter
 
@@ -312,3 +316,42 @@ def comment_routes(app: Klein) -> Klein:
     """
     app.url_map.converters["id"] = CommentIdConverter
     return app
+
+
+def listed_methods(view: Any, allowed: list[str]) -> str | None:
+    """
+    The C{Allow} header of a 405: the methods the route takes.
+    """
+    return ", ".join(allowed)
+
+
+def route_errors(
+    app: Klein,
+    not_found: Callable[[Any, IRequest], Any],
+    wrong_method: Callable[[Any, IRequest, list[str]], Any],
+    allow: Callable[[Any, list[str]], str | None] = listed_methods,
+) -> None:
+    """
+    Answer, in C{app}, a path that no route matches with C{not_found(view,
+    request)} (a 404) and a method its route does not take with
+    C{wrong_method(view, request, allowed)} (a 405), C{view} being the
+    object whose routes C{app} holds and C{allowed} the route's methods,
+    sorted.
+
+    @param allow: gives the 405's C{Allow} header from the same arguments;
+        None sends no header.
+    """
+    # Klein's own answers are bare HTML pages that no view of this server
+    # wants to send.
+
+    @app.handle_errors(RouteNotFound)
+    def no_route(view: Any, request: IRequest, failure: Failure) -> Any:
+        return not_found(view, request)
+
+    @app.handle_errors(MethodNotAllowed)
+    def method_not_allowed(view: Any, request: IRequest, failure: Failure) -> Any:
+        allowed = sorted(failure.value.valid_methods or [])
+        header = allow(view, allowed)
+        if header is not None:
+            request.setHeader(b"allow", header.encode())
+        return wrong_method(view, request, allowed)

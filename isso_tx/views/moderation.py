@@ -23,24 +23,30 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from twisted.web.template import Element, Tag, renderer
-from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.exceptions import NotFound as RouteNotFound
 
 from ..addresses import Origins
 from ..db import Database
 from ..moderation import (
     EDITABLE,
+    Moderation,
     Outcome,
     Result,
-    Moderation,
     owner_changes,
     typed_changes,
 )
 from ..shapes import public_comment
 from ..signing import InvalidToken, Signer
-from ..store import DELETED, PENDING, PUBLISHED, unsubscribe_interaction
+from ..store.recipients import unsubscribe_interaction
+from ..store.rows import DELETED, PENDING, PUBLISHED
 from ..validation import InvalidComment
-from .http import TEXT_TYPE, comment_routes, error_body, json_body, read_json
+from .http import (
+    TEXT_TYPE,
+    comment_routes,
+    error_body,
+    json_body,
+    read_json,
+    route_errors,
+)
 from .pages import content_security_policy, owner_page, template
 from .requests import Addressing
 
@@ -215,22 +221,26 @@ class ModerationPages:
     def _page_error(self, request: IRequest, failure: Failure) -> Element:
         return self._page(request, failure.value.code, failure.value.page)
 
-    @app.handle_errors(RouteNotFound)
-    def _no_route(self, request: IRequest, failure: Failure) -> Element:
+    def _no_route(self, request: IRequest) -> Element:
         return self._page(
             request,
             404,
             Page("Not found", ["This address is not a link this server makes."]),
         )
 
-    @app.handle_errors(MethodNotAllowed)
-    def _wrong_method(self, request: IRequest, failure: Failure) -> Element:
-        request.setHeader(b"allow", b"GET, HEAD, POST")
+    def _wrong_method(self, request: IRequest, allowed: list[str]) -> Element:
         return self._page(
             request,
             405,
             Page("Not allowed", ["Open this link in a browser."]),
         )
+
+    def _allow(self, allowed: list[str]) -> str:
+        # Every link of these pages takes what a browser uses to follow it
+        # and to submit the page's form.
+        return "GET, HEAD, POST"
+
+    route_errors(app, _no_route, _wrong_method, allow=_allow)
 
     def _comment_link(self, request: IRequest, row: dict[str, Any]) -> str | None:
         if row.get("mode") != PUBLISHED or not row.get("uri"):
@@ -252,7 +262,7 @@ class ModerationPages:
                         "the mail, or use the admin panel.",
                     ],
                 ),
-            )
+            ) from None
         if signed_id != comment_id:
             raise PageError(
                 403,
@@ -381,7 +391,7 @@ class ModerationPages:
         except InvalidComment as e:
             row = await self._moderation.find_comment(comment_id)
             if row is None:
-                raise self._gone()
+                raise self._gone() from e
             return self._page(
                 request,
                 400,

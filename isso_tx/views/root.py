@@ -4,7 +4,6 @@ The front door of a site: CORS on every response, and dispatch.
 
 from __future__ import annotations
 
-
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 

@@ -28,10 +28,9 @@ from ..hashing import AuthorHasher, author_subject
 from ..rendering import Renderer
 from ..settings import GeneralConfig
 from ..shapes import listed_comment
-from ..store import SORTS, thread_page_interaction
+from ..store.threads import SORTS, thread_page_interaction
 from ..validation import parse_int
 from .http import JSON_TYPE, BadRequest, HTTPError, error_body
-
 
 LARGEST = 2**62
 

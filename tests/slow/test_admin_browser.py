@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from twisted.internet.defer import inlineCallbacks
 
-from .node import missing_browser_tools, run_scenario
 from ..support import SiteTestCase
+from .node import missing_browser_tools, run_scenario
 
 PASSWORD = "browser test password"
 

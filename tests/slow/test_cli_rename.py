@@ -1,6 +1,6 @@
 """
 Tests for C{isso-tx rename-thread} (L{isso_tx.cli.rename}) and the rule by
-which a prefix matches (L{isso_tx.store.renamed_uri}).
+which a prefix matches (L{isso_tx.store.comments.renamed_uri}).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlite3
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from isso_tx.store import renamed_uri
+from isso_tx.store.threads import renamed_uri
 
 from ..commandline import import_threads, isso_tx, write_config
 

@@ -25,8 +25,8 @@ from isso_tx.config import load_site_config
 from isso_tx.site import open_site
 from isso_tx.tap import IssoWebSite
 
-from .node import ROOT, missing_browser_tools, run_scenario
 from ..support import write_config
+from .node import ROOT, missing_browser_tools, run_scenario
 
 STATIC = os.path.join(ROOT, "isso_tx", "static")
 

@@ -13,8 +13,8 @@ from twisted.internet.defer import inlineCallbacks
 
 from isso_tx.notify import moderation_link, unsubscribe_link
 
-from .node import missing_browser_tools, run_scenario
 from ..support import SiteTestCase
+from .node import missing_browser_tools, run_scenario
 
 FORM = "application/x-www-form-urlencoded"
 SUBSCRIBER = "alice+news@example.org"

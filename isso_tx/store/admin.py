@@ -1,8 +1,8 @@
 """
 The queries behind the admin panel's list of comments.
 
-Like those of L{isso_tx.store}, every public function here is an adbapi
-interaction: one transaction, no network, nothing slow.  What the panel
+Like every query of L{isso_tx.store}, each public function here is an
+adbapi interaction: one transaction, no network, nothing slow.  What the panel
 changes goes through L{isso_tx.moderation}, as the links of mails do.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from twisted.enterprise.adbapi import Transaction
 
-from .store import PENDING, rendering_source
+from .rows import PENDING, comment_rows
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,18 @@ class AdminQuery:
 
 @dataclass
 class AdminPage:
+    """
+    One page of the panel's list, and how many comments each state holds.
+    """
+
     comments: list[dict[str, Any]] = field(default_factory=list)
     # Comments per mode, under the same thread and search.
     counts: dict[int, int] = field(default_factory=dict)
 
     def total(self, mode: int) -> int:
+        """
+        Return how many comments are in state C{mode}.
+        """
         return self.counts.get(mode, 0)
 
 
@@ -104,9 +111,5 @@ def admin_page_interaction(
             (max(query.page, 1) - 1) * query.page_size,
         ],
     )
-    for row in txn.fetchall():
-        comment = dict(row)
-        if comment.pop("source") != rendering_source(fingerprint, comment["text"]):
-            comment["html"] = None
-        page.comments.append(comment)
+    page.comments = comment_rows(txn, fingerprint)
     return page

@@ -1,0 +1,268 @@
+"""
+Reading and writing one comment: storing a new one (after the guard),
+an edit, a deletion, and the latest comments of the site.
+
+Like every query of the store, these run in one transaction and do no
+network I/O and no heavy hashing, because while one runs every other
+query of the site waits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.enterprise.adbapi import Transaction
+
+from ..bloom import new_voters
+from ..guard import Submission, check_guard
+from ..settings import GuardConfig
+from .renderings import Rendering, store_rendering
+from .rows import (
+    COLUMNS,
+    DELETED,
+    PENDING,
+    PUBLISHED,
+    WITH_RENDERING,
+    comment_rows,
+)
+from .threads import thread_interaction
+
+
+def comment_interaction(
+    txn: Transaction, comment_id: int, fingerprint: str
+) -> dict[str, Any] | None:
+    """
+    Return one comment, in any state, with its thread's uri and its stored
+    rendering; None if there is no such comment.
+    """
+    txn.execute(f"{WITH_RENDERING} WHERE c.id = ?", (comment_id,))
+    rows = comment_rows(txn, fingerprint)
+    return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """
+    A validated comment, ready to be stored.
+    """
+
+    uri: str
+    text: str
+    author: str | None
+    email: str | None
+    website: str | None
+    # As sent by the client: None or 0 for a top-level comment.
+    parent: int | None
+    notification: Any
+    address: str
+    rendering: Rendering
+    # The title of the thread, used only if the thread must be created.
+    title: str | None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """
+    What storing a new comment made: its thread (created if
+    C{thread_created}) and the comment's row.
+    """
+
+    thread: dict[str, Any]
+    comment: dict[str, Any]
+    thread_created: bool
+
+
+def _resolve_parent(
+    txn: Transaction, parent: int | None, thread_id: int | None
+) -> int | None:
+    """
+    Return the top-level comment a reply to C{parent} belongs under.
+
+    Replies are nested one level deep: answering a reply files the new
+    comment under the conversation's first comment.  A parent that does not
+    exist, or belongs to another thread, makes the comment top-level.
+    """
+    if not parent or thread_id is None:
+        return None
+    current = None
+    candidate: int | None = parent
+    while candidate is not None:
+        txn.execute("SELECT id, parent, tid FROM comments WHERE id = ?", (candidate,))
+        row = txn.fetchone()
+        if row is None or row["tid"] != thread_id:
+            break
+        current = row["id"]
+        candidate = row["parent"]
+        if candidate == current:
+            break
+    return current
+
+
+def new_comment_interaction(
+    txn: Transaction,
+    comment: NewComment,
+    *,
+    now: float,
+    moderated: bool,
+    approve_known_authors: bool,
+    guard: GuardConfig,
+    edit_window: int,
+) -> Stored:
+    """
+    Check the guard, create the thread if needed, and store the comment.
+
+    @raise isso_tx.guard.GuardRejection: nothing is stored.
+    """
+    thread = thread_interaction(txn, comment.uri)
+    thread_id = thread["id"] if thread else None
+    parent = _resolve_parent(txn, comment.parent, thread_id)
+    check_guard(
+        txn,
+        guard,
+        Submission(
+            uri=comment.uri,
+            thread_id=thread_id,
+            address=comment.address,
+            replied_to=comment.parent if parent is not None else None,
+            author=comment.author,
+            email=comment.email,
+        ),
+        now,
+        edit_window,
+    )
+
+    created = thread is None
+    if thread is None:
+        title = comment.title or "Untitled."
+        txn.execute(
+            "INSERT INTO threads (uri, title) VALUES (?, ?)", (comment.uri, title)
+        )
+        thread = {"id": txn.lastrowid, "uri": comment.uri, "title": title}
+
+    mode = PENDING if moderated else PUBLISHED
+    if mode == PENDING and approve_known_authors and comment.email is not None:
+        txn.execute(
+            "SELECT 1 FROM comments WHERE email = ? AND mode = ? AND created > "
+            "CAST(strftime('%s', datetime(?, 'unixepoch', '-6 month')) AS REAL) "
+            "LIMIT 1",
+            (comment.email, PUBLISHED, now),
+        )
+        if txn.fetchone() is not None:
+            mode = PUBLISHED
+
+    txn.execute(
+        "INSERT INTO comments (tid, parent, created, modified, mode, remote_addr, "
+        "text, author, email, website, voters, notification) "
+        "VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            thread["id"],
+            parent,
+            now,
+            mode,
+            comment.address,
+            comment.text,
+            comment.author,
+            comment.email,
+            comment.website,
+            new_voters(comment.address),
+            comment.notification,
+        ),
+    )
+    comment_id = txn.lastrowid
+    store_rendering(txn, comment_id, comment.rendering)
+    txn.execute(f"SELECT {COLUMNS} FROM comments c WHERE c.id = ?", (comment_id,))
+    row = dict(txn.fetchone())
+    row["html"] = comment.rendering.html
+    return Stored(thread=thread, comment=row, thread_created=created)
+
+
+def update_comment_interaction(
+    txn: Transaction,
+    comment_id: int,
+    changes: dict[str, Any],
+    rendering: Rendering | None,
+) -> dict[str, Any] | None:
+    """
+    Set the given columns of a comment; return the updated row, or None if
+    the comment is gone.
+    """
+    if changes:
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        txn.execute(
+            f"UPDATE comments SET {assignments} WHERE id = ?",
+            (*changes.values(), comment_id),
+        )
+        if txn.rowcount == 0:
+            return None
+    if rendering is not None:
+        store_rendering(txn, comment_id, rendering)
+    txn.execute(f"{WITH_RENDERING} WHERE c.id = ?", (comment_id,))
+    rows = comment_rows(txn)
+    if not rows:
+        return None
+    row = rows[0]
+    del row["source"]
+    return row
+
+
+def remove_stale_placeholders(txn: Transaction) -> None:
+    """
+    Hard-delete placeholders of deleted comments that have no replies left,
+    until none is left: in a database where replies nest deeper than one
+    level (Isso before schema 3), removing one placeholder can leave its
+    parent placeholder without replies.
+    """
+    while True:
+        txn.execute(
+            f"SELECT id FROM comments WHERE mode = {DELETED} AND id NOT IN "
+            "(SELECT parent FROM comments WHERE parent IS NOT NULL)"
+        )
+        stale = [row[0] for row in txn.fetchall()]
+        if not stale:
+            return
+        for comment_id in stale:
+            txn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
+
+
+def delete_comment_interaction(
+    txn: Transaction, comment_id: int, placeholder: Rendering
+) -> dict[str, Any] | None:
+    """
+    Delete a comment.
+
+    A comment that has replies becomes a placeholder (mode 4, no text,
+    author or website) so the conversation stays readable; it is returned.
+    Otherwise the row is removed and None is returned.
+    """
+    txn.execute("SELECT 1 FROM comments WHERE parent = ? LIMIT 1", (comment_id,))
+    if txn.fetchone() is not None:
+        txn.execute(
+            "UPDATE comments SET text = '', mode = ?, author = NULL, website = NULL "
+            "WHERE id = ?",
+            (DELETED, comment_id),
+        )
+        store_rendering(txn, comment_id, placeholder)
+        remove_stale_placeholders(txn)
+        txn.execute(f"{WITH_RENDERING} WHERE c.id = ?", (comment_id,))
+        rows = comment_rows(txn)
+        del rows[0]["source"]
+        return rows[0]
+    txn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
+    remove_stale_placeholders(txn)
+    return None
+
+
+def latest_interaction(
+    txn: Transaction, limit: int, fingerprint: str
+) -> list[dict[str, Any]]:
+    """
+    Return the C{limit} most recent published comments of all threads,
+    oldest first, each with its thread's C{uri}.
+    """
+    txn.execute(
+        f"SELECT * FROM ({WITH_RENDERING} WHERE c.mode = {PUBLISHED} "
+        "ORDER BY c.created DESC, c.id DESC LIMIT ?) ORDER BY created, id",
+        (limit,),
+    )
+    return comment_rows(txn, fingerprint)
