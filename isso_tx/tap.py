@@ -89,6 +89,10 @@ class IssoWebSite(Site):
     protocol = BoundedChannel
     requestFactory = LimitedRequest
     displayTracebacks = False
+    # The listener logs where it listens, by the configuration's name for
+    # the address; the factory's own start and stop lines would say it
+    # again with an object's memory address.
+    noisy = False
 
     def log(self, request: IRequest) -> None:
         # Written out here rather than by the log's formatter, which is
