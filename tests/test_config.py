@@ -33,6 +33,10 @@ class ConfigFileMixin:
 
 class DurationTests(SynchronousTestCase):
     def test_forms(self) -> None:
+        """
+        Durations are read as seconds or as weeks, days, hours, minutes and
+        seconds, as Isso writes them.
+        """
         self.assertEqual(parse_duration("90"), 90)
         self.assertEqual(parse_duration("15m"), 900)
         self.assertEqual(parse_duration("3w"), 21 * 86400)
@@ -50,12 +54,19 @@ class DurationTests(SynchronousTestCase):
         self.assertEqual(parse_duration("15mjunk"), 900)
 
     def test_bad(self) -> None:
+        """
+        A duration with an unknown unit, no number or a sign is refused.
+        """
         for value in ("1y", "soon", "", "-5"):
             self.assertRaises(ValueError, parse_duration, value)
 
 
 class ListenTests(SynchronousTestCase):
     def test_isso_forms(self) -> None:
+        """
+        Isso's http://host:port and unix:///path listen addresses become
+        Twisted endpoints, a unix socket with mode 660.
+        """
         self.assertEqual(listen_endpoint("http://localhost:8080"), "tcp:8080:interface=127.0.0.1")
         self.assertEqual(listen_endpoint("http://0.0.0.0:80/"), "tcp:80:interface=0.0.0.0")
         self.assertEqual(listen_endpoint("http://:8080"), "tcp:8080")
@@ -65,11 +76,18 @@ class ListenTests(SynchronousTestCase):
         )
 
     def test_endpoint_strings_pass_through(self) -> None:
+        """
+        A Twisted endpoint string is used as written.
+        """
         for endpoint in ("tcp:8080:interface=127.0.0.1", "systemd:domain=INET:index=0",
                          "unix:/run/a.sock:mode=660"):
             self.assertEqual(listen_endpoint(endpoint), endpoint)
 
     def test_bad(self) -> None:
+        """
+        Listen addresses with https, no port, a bad port, a path, a relative
+        socket path or an unknown endpoint type are refused.
+        """
         for address in ("https://localhost:8443", "http://localhost", "http://h:x",
                         "localhost:8080", "tcp:80 80", "bogus:8080", "unix://relative.sock", "http://h:80/path"):
             self.assertRaises(ValueError, listen_endpoint, address)
@@ -96,6 +114,10 @@ class SampleConfigTests(SynchronousTestCase):
 
 class LoadTests(ConfigFileMixin, SynchronousTestCase):
     def test_defaults(self) -> None:
+        """
+        A configuration naming only the website gets Isso's defaults,
+        without a warning.
+        """
         config = self.load("[general]\nhost = http://example.org/\n")
         self.assertEqual(config.general.hosts, ("http://example.org/",))
         self.assertEqual(config.general.notify, ("stdout",))
@@ -116,22 +138,38 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         self.assertEqual(config.warnings, ())
 
     def test_hosts_are_a_line_list(self) -> None:
+        """
+        Several website addresses are given one per line, blank lines
+        ignored.
+        """
         config = self.load(
             "[general]\nhost =\n    https://a.example/\n\n    http://b.example:8000\n"
         )
         self.assertEqual(config.general.hosts, ("https://a.example/", "http://b.example:8000"))
 
     def test_commas_do_not_separate_hosts(self) -> None:
+        """
+        Addresses separated by commas are one address, with a warning to put
+        one per line.
+        """
         config = self.load("[general]\nhost = http://a.example, http://b.example\n")
         self.assertEqual(config.general.hosts, ("http://a.example, http://b.example",))
         self.assertIn("one address per line", config.warnings[0])
 
     def test_no_host(self) -> None:
+        """
+        A configuration without a website address is refused, naming the
+        file, section and key.
+        """
         error = self.refused("[general]\nname = blog\n")
         self.assertEqual((error.section, error.key), ("general", "host"))
         self.assertIn("site.cfg: [general] host: no website configured", str(error))
 
     def test_environment_expansion(self) -> None:
+        """
+        $NAME and ${NAME} are replaced by the environment once; unknown
+        names and % are kept as written.
+        """
         config = self.load(
             "[general]\nhost = http://example.org\n"
             "[admin]\npassword = ${SECRET}-$OTHER-$MISSING-%s\n",
@@ -141,10 +179,16 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         self.assertEqual(config.admin.password, "s3cret-$SECRET-$MISSING-%s")
 
     def test_inline_hash_is_part_of_the_value(self) -> None:
+        """
+        A # after a value is part of the value, not a comment.
+        """
         config = self.load("[general]\nhost = http://example.org\n[admin]\npassword = a # b\n")
         self.assertEqual(config.admin.password, "a # b")
 
     def test_booleans_and_durations(self) -> None:
+        """
+        Booleans may be written yes, on or 1, and durations in Isso's units.
+        """
         config = self.load(
             "[general]\nhost = http://example.org\nmax-age = 1h30m\n"
             "gravatar = Yes\nlatest-enabled = on\n"
@@ -157,6 +201,10 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         self.assertEqual(config.moderation.purge_after, 3600)
 
     def test_bad_values_name_section_and_key(self) -> None:
+        """
+        A bad value is refused with a message naming the file, section and
+        key, and what was expected.
+        """
         cases = [
             ("[guard]\nenabled = maybe\n", "guard", "enabled", "not a boolean"),
             ("[general]\nmax-age = 1y\n", "general", "max-age", "not a duration"),
@@ -182,11 +230,17 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
             self.assertTrue(str(error).startswith(error.path + f": [{section}] {key}: "))
 
     def test_bad_host(self) -> None:
+        """
+        A website address that is not one is refused, naming [general] host.
+        """
         error = self.refused("[general]\nhost = http://example.org:port/\n")
         self.assertEqual((error.section, error.key), ("general", "host"))
         self.assertIn("not a website address", error.message)
 
     def test_unknown_markup_names(self) -> None:
+        """
+        An unknown misaka option is refused, naming it and its section.
+        """
         error = self.refused(
             "[general]\nhost = http://example.org\n[markup.misaka]\noptions = sparkles\n"
         )
@@ -194,17 +248,28 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         self.assertIn("sparkles", str(error))
 
     def test_duplicate_key(self) -> None:
+        """
+        A key given twice in a section is refused.
+        """
         error = self.refused("[general]\nhost = http://a\nhost = http://b\n")
         self.assertEqual((error.section, error.key), ("general", "host"))
         self.assertIn("given twice", error.message)
 
     def test_missing_and_garbled_files(self) -> None:
+        """
+        A missing file, or one that is not an INI file, is refused with one
+        line saying so.
+        """
         error = self.assertRaises(ConfigError, load_site_config, "/nonexistent/isso.cfg")
         self.assertEqual(str(error), "/nonexistent/isso.cfg: no such file")
         error = self.refused("host = http://example.org\n")
         self.assertIn("not an INI file", error.message)
 
     def test_unknown_keys_warn_with_hints(self) -> None:
+        """
+        Unknown keys and sections are warned about, with the right key to
+        use where there is one.
+        """
         config = self.load(
             "[general]\nhost = http://example.org\ncolour = blue\n"
             "[server]\nport = 8080\n[smtp]\nssl = yes\n[extras]\na = b\n"
@@ -216,6 +281,10 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         self.assertIn("[extras] is not a known section", text)
 
     def test_listen_several_addresses(self) -> None:
+        """
+        Several listen addresses are given one per line, and one given twice
+        is used once.
+        """
         config = self.load(
             "[general]\nhost = http://example.org\n"
             "[server]\nlisten =\n    http://localhost:8080\n    unix:///run/isso.sock\n"
@@ -227,6 +296,10 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         )
 
     def test_server_normalisation(self) -> None:
+        """
+        The public endpoint loses its trailing slash with a warning,
+        SameSite is capitalised, trusted proxies are a list.
+        """
         config = self.load(
             "[general]\nhost = http://example.org\n"
             "[server]\npublic-endpoint = https://comments.example.org/\nsamesite = strict\n"
@@ -238,6 +311,10 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         self.assertEqual(config.server.trusted_proxies, ("10.0.0.1", "::1"))
 
     def test_notify(self) -> None:
+        """
+        Notifier names are read case-insensitively, an unknown one is warned
+        about and dropped, and an empty list turns notifications off.
+        """
         config = self.load("[general]\nhost = http://example.org\nnotify = SMTP, stdout, pager\n")
         self.assertEqual(config.general.notify, ("smtp", "stdout"))
         self.assertIn("unknown notifier 'pager'", config.warnings[0])
@@ -245,6 +322,11 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         self.assertEqual(config.general.notify, ())
 
     def test_relative_paths(self) -> None:
+        """
+        A relative database or log file path is relative to the
+        configuration file, ~ is the home directory, and no log file means
+        none.
+        """
         config = self.load("[general]\nhost = http://example.org\ndbpath = data/c.db\n")
         self.assertEqual(
             config.general.dbpath,
