@@ -9,11 +9,15 @@ import os
 from twisted.trial.unittest import SynchronousTestCase
 
 from isso_tx.config import (
+    DEFAULT_CONFIG,
     ConfigError,
+    check_sites,
+    config_paths,
     listen_endpoint,
     load_site_config,
     parse_duration,
 )
+from isso_tx.settings import SiteConfig
 
 SAMPLE = os.path.join(os.path.dirname(__file__), "..", "etc", "isso", "isso.cfg")
 
@@ -369,3 +373,164 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         )
         self.assertEqual(config.markup.renderer, "mistune")
         self.assertEqual(config.markup.mistune_plugins, ("strikethrough", "url"))
+
+
+class FileErrorTests(ConfigFileMixin, SynchronousTestCase):
+    """
+    Files that cannot be read as configurations at all.
+    """
+
+    def test_message_forms(self) -> None:
+        """
+        A problem is shown as one line naming the file, then the section and
+        key when there are some.
+        """
+        self.assertEqual(str(ConfigError("a.cfg", None, None, "bad")), "a.cfg: bad")
+        self.assertEqual(
+            str(ConfigError("a.cfg", "general", None, "bad")), "a.cfg: [general]: bad"
+        )
+        self.assertEqual(
+            str(ConfigError("a.cfg", "general", "name", "bad")),
+            "a.cfg: [general] name: bad",
+        )
+
+    def test_duplicate_section(self) -> None:
+        """
+        A section given twice is refused, with the line of the second.
+        """
+        error = self.refused(
+            "[general]\nhost = http://example.org\n[guard]\n[guard]\n"
+        )
+        self.assertEqual((error.section, error.key), ("guard", None))
+        self.assertEqual(error.message, "given twice (line 4)")
+
+    def test_not_utf8(self) -> None:
+        """
+        A file that is not UTF-8 is refused as unreadable.
+        """
+        directory = self.mktemp()
+        os.makedirs(directory)
+        path = os.path.join(directory, "site.cfg")
+        with open(path, "wb") as f:
+            f.write(b"[general]\nhost = http://example.org\nname = caf\xe9\n")
+        error = self.assertRaises(ConfigError, load_site_config, path, {})
+        self.assertTrue(error.message.startswith("cannot be read: "), error.message)
+
+    def test_default_section_is_unknown(self) -> None:
+        """
+        A [DEFAULT] section has no special meaning: it is warned about like
+        any unknown section, and its keys apply nowhere.
+        """
+        config = self.load(
+            "[DEFAULT]\nmax-age = 1h\n[general]\nhost = http://example.org\n"
+        )
+        self.assertEqual(config.general.max_age, 900)
+        self.assertIn("[DEFAULT] is not a known section", "\n".join(config.warnings))
+
+
+class ConfigPathsTests(SynchronousTestCase):
+    """
+    Which configuration files a command reads.
+    """
+
+    def test_given(self) -> None:
+        """
+        Files named on the command line win over the environment.
+        """
+        self.assertEqual(
+            config_paths(["a.cfg", "b.cfg"], {"ISSO_SETTINGS": "c.cfg"}),
+            ["a.cfg", "b.cfg"],
+        )
+
+    def test_environment(self) -> None:
+        """
+        Without files on the command line, ISSO_SETTINGS names them,
+        separated by semicolons, empty names skipped.
+        """
+        self.assertEqual(
+            config_paths([], {"ISSO_SETTINGS": "a.cfg;;b.cfg;"}), ["a.cfg", "b.cfg"]
+        )
+
+    def test_default(self) -> None:
+        """
+        With neither, /etc/isso/isso.cfg is read.
+        """
+        for environ in ({}, {"ISSO_SETTINGS": ""}, {"ISSO_SETTINGS": ";"}):
+            self.assertEqual(config_paths([], environ), [DEFAULT_CONFIG])
+        self.assertEqual(DEFAULT_CONFIG, "/etc/isso/isso.cfg")
+
+
+class CheckSitesTests(ConfigFileMixin, SynchronousTestCase):
+    """
+    Whether several sites can be served by one daemon.
+    """
+
+    def site(self, name: str, dbpath: str = "comments.db") -> SiteConfig:
+        """
+        Load a site with this name and database, each in a directory of
+        its own.
+        """
+        name_line = f"name = {name}\n" if name else ""
+        return self.load(
+            f"[general]\nhost = http://example.org\n{name_line}dbpath = {dbpath}\n"
+        )
+
+    def not_together(self, configs: list[SiteConfig]) -> ConfigError:
+        """
+        Check sites that must not be served together; return the problem.
+        """
+        return self.assertRaises(ConfigError, check_sites, configs)
+
+    def test_distinct(self) -> None:
+        """
+        Sites with names and databases of their own can be served together.
+        """
+        check_sites([self.site("blog"), self.site("docs")])
+
+    def test_name_required(self) -> None:
+        """
+        A site served with others needs a name, its URL prefix.
+        """
+        second = self.site("")
+        error = self.not_together([self.site("blog"), second])
+        self.assertEqual(
+            str(error),
+            f"{second.path}: [general] name: "
+            "a site served with others needs a name, its URL prefix",
+        )
+
+    def test_dot_names(self) -> None:
+        """
+        A name of . or .. cannot be a URL prefix.
+        """
+        for name in (".", ".."):
+            error = self.not_together([self.site(name), self.site("blog")])
+            self.assertEqual((error.section, error.key), ("general", "name"))
+            self.assertEqual(error.message, f"{name!r} cannot be a URL prefix")
+
+    def test_same_name(self) -> None:
+        """
+        Two sites with one name are refused, naming the file of the first.
+        """
+        first = self.site("blog")
+        error = self.not_together([first, self.site("blog")])
+        self.assertEqual(error.message, f"'blog' is already the name of {first.path}")
+
+    def test_same_database(self) -> None:
+        """
+        Two sites sharing a database file, however its path is spelled,
+        are refused, naming the file of the first.
+        """
+        directory = os.path.abspath(self.mktemp())
+        os.makedirs(directory)
+        database = os.path.join(directory, "comments.db")
+        first = self.site("blog", database)
+        spelled = os.path.join(
+            directory, "..", os.path.basename(directory), "comments.db"
+        )
+        error = self.not_together([first, self.site("docs", spelled)])
+        self.assertEqual((error.section, error.key), ("general", "dbpath"))
+        self.assertEqual(
+            error.message,
+            f"{os.path.realpath(database)} is already the database of {first.path}",
+        )
