@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import quote
@@ -207,3 +208,29 @@ class SiteTestCase(TestCase):
         )
         self.assertIn(response.code, (201, 202), response)
         return response.json()
+
+
+class DatabaseMixin:
+    """
+    Looking at, and ageing, what the site stored, the way another program
+    sharing the database file would.
+    """
+
+    def db(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.site_config.general.dbpath)
+        self.addCleanup(conn.close)
+        return conn
+
+    def age(self, seconds: float, where: str = "1", *params: Any) -> None:
+        """
+        Move the creation time of some comments C{seconds} into the past.
+        """
+        conn = self.db()
+        conn.execute(
+            f"UPDATE comments SET created = created - ? WHERE {where}",
+            (seconds, *params),
+        )
+        conn.commit()
+
+    def stored(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        return self.db().execute(sql, params).fetchall()

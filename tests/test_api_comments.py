@@ -536,6 +536,10 @@ class IssoCookieTests(SiteTestCase):
 
     @inlineCallbacks
     def test_isso_cookie_edits_and_deletes(self):
+        """
+        A reader holding the edit cookie Isso gave them can still open, edit
+        and delete their comment; after an edit only the new cookie works.
+        """
         headers = {"Cookie": f"1={self.isso_cookie}"}
         response = yield self.client.get("/id/1?plain=1", headers=headers)
         self.assertEqual(response.code, 200, response)

@@ -69,12 +69,18 @@ class CountTests(SiteTestCase):
 class PreviewTests(SiteTestCase):
     @inlineCallbacks
     def test_preview(self):
+        """
+        A preview shows the text rendered as the comment would be.
+        """
         response = yield self.client.post("/preview", {"text": "Hello *world*"})
         self.assertEqual(response.code, 200)
         self.assertEqual(response.json(), {"text": "<p>Hello <em>world</em></p>"})
 
     @inlineCallbacks
     def test_preview_sanitises(self):
+        """
+        A preview never contains scripts or javascript: links.
+        """
         response = yield self.client.post(
             "/preview", {"text": "<script>alert(1)</script>[x](javascript:alert(1))"}
         )
@@ -84,6 +90,10 @@ class PreviewTests(SiteTestCase):
 
     @inlineCallbacks
     def test_preview_bad(self):
+        """
+        A preview without a text, or with one that is not a string, is
+        refused with 400 saying why.
+        """
         for body, message in (({}, "no text given"), ({"text": None}, "no text given"),
                               ({"text": 5}, "text must be a string"),
                               ([1], "no text given")):
@@ -95,6 +105,9 @@ class PreviewTests(SiteTestCase):
 
     @inlineCallbacks
     def test_preview_stores_nothing(self):
+        """
+        A preview leaves no comment behind.
+        """
         yield self.client.post("/preview", {"text": "Hello"})
         response = yield self.client.get("/?uri=/path/")
         self.assertEqual(response.json()["total_replies"], 0)
@@ -109,6 +122,10 @@ class ConfigAndInfoTests(SiteTestCase):
 
     @inlineCallbacks
     def test_config(self):
+        """
+        The client is told the settings it needs: the guard's rules,
+        notifications, avatars and whether there is a feed.
+        """
         response = yield self.client.get("/config")
         self.assertEqual(response.code, 200)
         self.assertEqual(
@@ -128,6 +145,10 @@ class ConfigAndInfoTests(SiteTestCase):
 
     @inlineCallbacks
     def test_info(self):
+        """
+        /info names the version, the server's address, the asking origin and
+        whether comments are moderated.
+        """
         response = yield self.client.get("/info", headers={"Origin": HOST})
         info = response.json()
         self.assertEqual(set(info), {"version", "host", "origin", "moderation"})
@@ -138,6 +159,10 @@ class ConfigAndInfoTests(SiteTestCase):
 
     @inlineCallbacks
     def test_gravatar(self):
+        """
+        With gravatar on, a comment carries the Gravatar image address of
+        its author's e-mail.
+        """
         comment = yield self.post_comment(email="Someone@Example.org")
         self.assertRegex(
             comment["gravatar_image"],
@@ -172,6 +197,9 @@ class LatestTests(SiteTestCase):
 
     @inlineCallbacks
     def test_limit_required(self):
+        """
+        /latest without a positive whole limit is refused with 400.
+        """
         for query in ("", "?limit=", "?limit=0", "?limit=-2", "?limit=x"):
             response = yield self.client.get("/latest" + query)
             self.assertEqual(response.code, 400, query)
@@ -181,6 +209,10 @@ class LatestTests(SiteTestCase):
 class LatestDisabledTests(SiteTestCase):
     @inlineCallbacks
     def test_disabled(self):
+        """
+        Without latest-enabled, /latest is not found, and the page says
+        which setting enables it.
+        """
         response = yield self.client.get("/latest?limit=5")
         self.assertEqual(response.code, 404)
         self.assertIn(b"latest-enabled", response.body)
@@ -191,6 +223,10 @@ class FeedTests(SiteTestCase):
 
     @inlineCallbacks
     def test_empty(self):
+        """
+        A thread without comments has an empty Atom feed, with Isso's ids
+        and title.
+        """
         response = yield self.client.get("/feed?uri=/path/nothing")
         self.assertEqual(response.code, 200)
         self.assertEqual(response.header("etag"), '"empty"')
@@ -272,6 +308,9 @@ class FeedTests(SiteTestCase):
 
     @inlineCallbacks
     def test_uri_required(self):
+        """
+        A feed request without a uri is refused with 400.
+        """
         response = yield self.client.get("/feed")
         self.assertEqual(response.code, 400)
         self.assertIn(b"missing uri query", response.body)
@@ -280,6 +319,9 @@ class FeedTests(SiteTestCase):
 class NoFeedTests(SiteTestCase):
     @inlineCallbacks
     def test_no_feed(self):
+        """
+        Without an [rss] base the feed is not found.
+        """
         response = yield self.client.get("/feed?uri=/path/")
         self.assertEqual(response.code, 404)
 
@@ -399,6 +441,9 @@ class RequestErrorTests(SiteTestCase):
 
     @inlineCallbacks
     def test_not_json(self):
+        """
+        A body that is not JSON is refused with 400 saying so.
+        """
         for raw in (b"{", b"\xff\xfe", b"", b"text=hello"):
             response = yield self.client.post("/new?uri=/x/", raw=raw)
             self.assertEqual(response.code, 400, raw)
@@ -406,6 +451,9 @@ class RequestErrorTests(SiteTestCase):
 
     @inlineCallbacks
     def test_not_an_object(self):
+        """
+        A JSON body that is not an object is refused with 400.
+        """
         for body in ([1, 2], "text", 5, None):
             response = yield self.client.post("/new?uri=/x/", raw=repr(body).encode()
                                               if body is None else None, body=body)
@@ -483,6 +531,10 @@ class StaticTests(SiteTestCase):
 
     @inlineCallbacks
     def test_demo(self):
+        """
+        /demo redirects to /demo/, an HTML page with a comment section and
+        the client script.
+        """
         response = yield self.client.get("/demo")
         self.assertEqual(response.code, 308)
         self.assertEqual(response.header("location"), "demo/")
@@ -494,6 +546,10 @@ class StaticTests(SiteTestCase):
 
     @inlineCallbacks
     def test_missing(self):
+        """
+        Missing files, directories and paths climbing out of the static tree
+        are not found.
+        """
         for path in ("/js/nothing.js", "/css/", "/js/../db.py"):
             response = yield self.client.get(path)
             self.assertEqual(response.code, 404, path)

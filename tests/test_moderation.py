@@ -1,6 +1,7 @@
 """
-Moderating by the links of the owner's mails, unsubscribing, and the
-purge of comments that waited too long for approval.
+Moderation: new comments waiting for approval (and approved at once for
+known authors), moderating by the links of the owner's mails,
+unsubscribing, and the purge of comments that waited too long for approval.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from isso_tx.moderation import PURGE_PERIOD, Moderation
 from isso_tx.signing import NEVER, Signer
 from isso_tx.store.pending import purge_interaction
 
-from .support import SiteTestCase
+from .support import DatabaseMixin, SiteTestCase
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -596,3 +597,128 @@ class PurgeServiceTests(SynchronousTestCase):
         purge-after = 0 keeps pending comments until a moderator decides.
         """
         self.assertIsNone(purge_service(FakeSite(0)))
+
+
+class PendingTests(DatabaseMixin, SiteTestCase):
+    config = (
+        "[moderation]\nenabled = true\n"
+        "[guard]\nenabled = false\n[hash]\nalgorithm = none\n"
+    )
+
+    @inlineCallbacks
+    def test_pending(self):
+        """
+        Under moderation a new comment is accepted with 202 and waits: no
+        one sees it in the thread or in the counts, not even its author,
+        who can still open it to edit it.
+        """
+        response = yield self.client.post(
+            "/new?uri=/path/", {"text": "Wait for it", "title": "A page"}
+        )
+        self.assertEqual(response.code, 202, response)
+        self.assertEqual(response.json()["mode"], 2)
+        for reader in (self.client, self.reader("198.51.100.1")):
+            response = yield reader.get("/?uri=/path/")
+            body = response.json()
+            self.assertEqual((body["total_replies"], body["replies"]), (0, []))
+            response = yield reader.post("/count", ["/path/"])
+            self.assertEqual(response.json(), [0])
+        response = yield self.client.get("/id/1")
+        self.assertEqual((response.code, response.json()["mode"]), (200, 2))
+        response = yield self.client.get("/info")
+        self.assertIs(response.json()["moderation"], True)
+
+    @inlineCallbacks
+    def test_only_published_shown(self):
+        """
+        Once a comment is approved it is listed and counted, while a newer
+        one still waits.
+        """
+        yield self.post_comment(text="approved")
+        conn = self.db()
+        conn.execute("UPDATE comments SET mode = 1 WHERE id = 1")
+        conn.commit()
+        second = yield self.post_comment(text="pending", email="a@b.c")
+        self.assertEqual(second["mode"], 2)
+        response = yield self.client.get("/?uri=/path/")
+        body = response.json()
+        self.assertEqual(body["total_replies"], 1)
+        self.assertEqual([c["id"] for c in body["replies"]], [1])
+        response = yield self.client.post("/count", ["/path/"])
+        self.assertEqual(response.json(), [1])
+
+    @inlineCallbacks
+    def test_no_auto_approval_by_default(self):
+        """
+        Without approve-if-email-previously-approved, a known e-mail address
+        waits like any other.
+        """
+        yield self.post_comment(email="a@b.c")
+        conn = self.db()
+        conn.execute("UPDATE comments SET mode = 1")
+        conn.commit()
+        response = yield self.client.post(
+            "/new?uri=/path/", {"text": "again", "email": "a@b.c"}
+        )
+        self.assertEqual(response.code, 202)
+
+
+class AutoApprovalTests(DatabaseMixin, SiteTestCase):
+    config = (
+        "[moderation]\nenabled = true\napprove-if-email-previously-approved = true\n"
+        "[guard]\nenabled = false\n[hash]\nalgorithm = none\n"
+    )
+
+    def approve(self, comment_id: int) -> None:
+        conn = self.db()
+        conn.execute("UPDATE comments SET mode = 1 WHERE id = ?", (comment_id,))
+        conn.commit()
+
+    @inlineCallbacks
+    def post(self, uri: str = "/path/", **fields: Any) -> Any:
+        response = yield self.client.post(
+            f"/new?uri={uri}", {"text": "Lorem ipsum", "title": "A page", **fields}
+        )
+        self.assertIn(response.code, (201, 202), response)
+        return response
+
+    @inlineCallbacks
+    def test_known_author_published(self):
+        """
+        A comment whose e-mail address had a comment approved, on any page,
+        is published at once (201) and shown.
+        """
+        response = yield self.post(email="a@b.c")
+        self.assertEqual(response.code, 202)
+        response = yield self.post(email="a@b.c")
+        self.assertEqual(response.code, 202, "a pending comment approves nothing")
+        self.approve(1)
+        response = yield self.post("/other/", email="a@b.c")
+        self.assertEqual((response.code, response.json()["mode"]), (201, 1))
+        response = yield self.client.get("/?uri=/other/")
+        self.assertEqual([c["id"] for c in response.json()["replies"]], [3])
+
+    @inlineCallbacks
+    def test_others_wait(self):
+        """
+        Other e-mail addresses, and comments without one, still wait.
+        """
+        yield self.post(email="a@b.c")
+        self.approve(1)
+        for fields in ({"email": "b@b.c"}, {}, {"email": None}):
+            response = yield self.post(**fields)
+            self.assertEqual(response.code, 202, fields)
+
+    @inlineCallbacks
+    def test_six_months(self):
+        """
+        Only an approval within the last six months counts.
+        """
+        yield self.post(email="a@b.c")
+        self.approve(1)
+        self.age(200 * 86400)
+        response = yield self.post(email="a@b.c")
+        self.assertEqual(response.code, 202)
+        self.age(-50 * 86400, "id = 1")
+        response = yield self.post(email="a@b.c")
+        self.assertEqual(response.code, 201)
