@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 
 import html5lib
 from twisted.internet.defer import CancelledError, Deferred
-from twisted.internet.error import TimeoutError
+from twisted.internet import defer, error
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -137,14 +137,16 @@ class TitleFetcher:
                 if isinstance(response.length, int) and response.length > MAX_PAGE:
                     response.deliverBody(_Discard())
                     return None
-                body: Deferred[bytes | None] = Deferred()
-                response.deliverBody(_LimitedBody(body, MAX_PAGE))
-                body.addTimeout(self.timeout, self._reactor)
-                page = await body
+                reader = _LimitedBody(MAX_PAGE)
+                response.deliverBody(reader)
+                reader.done.addTimeout(self.timeout, self._reactor)
+                page = await reader.done
                 if page is None:
                     return None
                 return await run_in_thread(self._reactor, page_thread, page, uri)
-            except (TimeoutError, CancelledError):
+            # addTimeout raises the first, an agent's connection timeout the
+            # second.
+            except (defer.TimeoutError, error.TimeoutError, CancelledError):
                 self.log.info("Timed out fetching {url} for its title", url=url)
                 return None
             except Exception as e:
@@ -157,33 +159,39 @@ class TitleFetcher:
 
 class _LimitedBody(Protocol):
     """
-    Collects a response body, or gives None and stops reading once it grows
-    past C{limit} bytes (a page sent without a length may be of any size).
+    Collects a response body into C{done}, or gives None and stops reading
+    once it grows past C{limit} bytes (a page sent without a length may be
+    of any size).  Cancelling C{done} (a timeout) hangs up, so that a
+    website trickling bytes does not keep the connection open.
     """
 
-    def __init__(self, done: Deferred[bytes | None], limit: int) -> None:
-        self._done = done
+    def __init__(self, limit: int) -> None:
+        self.done: Deferred[bytes | None] = Deferred(self._hang_up)
         self._limit = limit
         self._chunks: list[bytes] = []
         self._size = 0
 
+    def _hang_up(self, done: Deferred[bytes | None]) -> None:
+        if self.transport is not None:
+            self.transport.stopProducing()
+
     def dataReceived(self, data: bytes) -> None:
-        if self._done.called:
+        if self.done.called:
             return
         self._size += len(data)
         if self._size > self._limit:
             self.transport.stopProducing()
-            self._done.callback(None)
+            self.done.callback(None)
             return
         self._chunks.append(data)
 
     def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
-        if self._done.called:
+        if self.done.called:
             return
         if reason.check(ResponseDone, PotentialDataLoss):
-            self._done.callback(b"".join(self._chunks))
+            self.done.callback(b"".join(self._chunks))
         else:
-            self._done.errback(reason)
+            self.done.errback(reason)
 
 
 class _Discard:

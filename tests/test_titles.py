@@ -383,10 +383,6 @@ class FetchTests(SynchronousTestCase):
         self.assertIsNone(self.successResultOf(d))
         self.assertEqual(self.messages(), ["Timed out fetching {url} for its title"])
 
-    test_timeout_logged.todo = (  # type: ignore[attr-defined]
-        "Deferred.addTimeout raises twisted.internet.defer.TimeoutError, and "
-        "titles.py catches twisted.internet.error.TimeoutError"
-    )
 
     def test_slow_body_hangs_up(self) -> None:
         """
@@ -400,10 +396,6 @@ class FetchTests(SynchronousTestCase):
         self.assertIsNone(self.successResultOf(d))
         self.assertTrue(page.hung_up)
 
-    test_slow_body_hangs_up.todo = (  # type: ignore[attr-defined]
-        "the body reader stops collecting on a timeout but leaves the "
-        "connection open"
-    )
 
     def test_unreachable(self) -> None:
         """
