@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
 import html5lib
-from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet import defer, error
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
