@@ -26,13 +26,13 @@ from isso_tx.config import SMTPConfig
 from isso_tx.mail import Mailer, OutgoingMail
 from isso_tx.notify import Sender, mailbox
 
-from .mailserver import (
+from ..mailserver import (
     closed_port,
     make_certificates,
     start_mail_server,
     start_silent_server,
 )
-from .support import SiteTestCase
+from ..support import SiteTestCase
 
 OWNER = "owner@example.org"
 

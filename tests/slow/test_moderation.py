@@ -23,7 +23,7 @@ from isso_tx.moderation import PURGE_PERIOD, Moderation
 from isso_tx.signing import NEVER, Signer
 from isso_tx.store.pending import purge_interaction
 
-from .support import DatabaseMixin, SiteTestCase
+from ..support import DatabaseMixin, SiteTestCase
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from twisted.internet.defer import inlineCallbacks
 
-from .support import DatabaseMixin, SiteTestCase
+from ..support import DatabaseMixin, SiteTestCase
 from .test_guard import GuardTestCase
 
 

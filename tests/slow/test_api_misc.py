@@ -17,7 +17,7 @@ from twisted.web.http_headers import Headers
 
 from isso_tx.views.static import load_assets
 
-from .support import HOST, SiteTestCase
+from ..support import HOST, SiteTestCase
 
 
 class CountTests(SiteTestCase):

@@ -11,7 +11,7 @@ from twisted.internet.defer import inlineCallbacks
 from isso_tx.config import load_site_config
 from isso_tx.db import prepare_database
 
-from .support import SiteTestCase, write_config
+from ..support import SiteTestCase, write_config
 
 
 class CreateTests(SiteTestCase):

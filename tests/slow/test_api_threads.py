@@ -8,7 +8,7 @@ import sqlite3
 
 from twisted.internet.defer import inlineCallbacks
 
-from .support import SiteTestCase
+from ..support import SiteTestCase
 
 
 class ThreadTests(SiteTestCase):

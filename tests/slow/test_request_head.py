@@ -11,7 +11,7 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
-from .support import SiteTestCase
+from ..support import SiteTestCase
 
 # How long a refusal may take; the old behaviour was to wait for the client.
 PROMPT = 5

@@ -11,7 +11,7 @@ from typing import Any
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import globalLogPublisher
 
-from .support import SiteTestCase
+from ..support import SiteTestCase
 
 
 class LocalProxyTests(SiteTestCase):

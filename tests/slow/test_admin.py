@@ -24,7 +24,7 @@ from isso_tx.store.pending import activate_interaction
 from isso_tx.tap import Listener, Options, makeService
 from isso_tx.views import admin_auth
 
-from .support import Client, SiteTestCase, write_config
+from ..support import Client, SiteTestCase, write_config
 
 PASSWORD = "correct horse battery staple"
 FORM = "application/x-www-form-urlencoded"

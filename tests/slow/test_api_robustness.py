@@ -19,7 +19,7 @@ import sqlite3
 
 from twisted.internet.defer import inlineCallbacks
 
-from .support import SiteTestCase
+from ..support import SiteTestCase
 from .test_request_head import exchange, head, status
 
 # Integers at and beyond the edges of SQLite's (and any 64-bit) integers.

@@ -1,0 +1,278 @@
+"""
+The spam guard (L{isso_tx.guard}): rate limits per network, direct replies
+per thread, replies to one's own fresh comment, required fields; what
+commenters see over HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.defer import inlineCallbacks
+
+from isso_tx.settings import GuardConfig
+
+from ..support import DatabaseMixin, SiteTestCase
+
+JSON = {"Accept": "application/json"}
+NOW = 1_700_000_000.0
+EDIT_WINDOW = 900
+ADDRESS = "192.0.2.0"
+OTHER = "198.51.100.0"
+# Every rule on, with limits far enough not to get in each other's way.
+STRICT = GuardConfig(
+    enabled=True,
+    ratelimit=100,
+    direct_reply=100,
+    reply_to_self=False,
+    require_author=False,
+    require_email=False,
+)
+
+
+class GuardTestCase(DatabaseMixin, SiteTestCase):
+    @inlineCallbacks
+    def refused(self, uri: str, body: dict[str, Any], client=None) -> Any:
+        """
+        Post a comment the guard must refuse; return the reason it gives.
+        """
+        response = yield (client or self.client).post(
+            f"/new?uri={uri}", {"title": "A page", **body}, headers=JSON
+        )
+        self.assertEqual(response.code, 403, response)
+        message = response.json()["message"]
+        self.assertTrue(message.startswith("403 Forbidden: "), message)
+        return message[len("403 Forbidden: "):]
+
+
+class RateLimitTests(GuardTestCase):
+    config = (
+        "[guard]\nenabled = true\nratelimit = 2\ndirect-reply = 100\n"
+        "[hash]\nalgorithm = none\n"
+    )
+
+    @inlineCallbacks
+    def test_shared_by_network(self):
+        """
+        Two readers of one /24 share the limit across all threads: their
+        third comment within a minute is refused with the ids that used it
+        up, and nothing is stored; another network may still post.
+        """
+        yield self.post_comment("/a", client=self.reader("192.0.2.10"))
+        yield self.post_comment("/b", client=self.reader("192.0.2.99"))
+        reason = yield self.refused("/c", {"text": "third"}, self.reader("192.0.2.200"))
+        self.assertEqual(reason, "192.0.2.0: ratelimit exceeded (1, 2)")
+        self.assertEqual(self.stored("SELECT count(*) FROM comments"), [(2,)])
+        # The refused comment did not leave an empty thread behind.
+        self.assertEqual(
+            self.stored("SELECT uri FROM threads ORDER BY id"), [("/a",), ("/b",)]
+        )
+        other = yield self.post_comment("/c", client=self.reader("198.51.100.1"))
+        self.assertEqual(other["id"], 3)
+
+    @inlineCallbacks
+    def test_refusal_page(self):
+        """
+        A browser that does not ask for JSON is told why on an HTML page.
+        """
+        yield self.post_comment()
+        yield self.post_comment()
+        response = yield self.client.post("/new?uri=/path/", {"text": "third"})
+        self.assertEqual(response.code, 403)
+        self.assertTrue(response.header("content-type").startswith("text/html"))
+        self.assertIn(b"192.0.2.0: ratelimit exceeded (1, 2)", response.body)
+
+    @inlineCallbacks
+    def test_window(self):
+        """
+        Comments count against the limit for 60 seconds: at 55 seconds the
+        network is still refused, after 61 it may post again.
+        """
+        yield self.post_comment()
+        yield self.post_comment()
+        self.age(55)
+        reason = yield self.refused("/path/", {"text": "too soon"})
+        self.assertEqual(reason, "192.0.2.0: ratelimit exceeded (1, 2)")
+        self.age(6)
+        yield self.post_comment()
+        yield self.post_comment()
+        reason = yield self.refused("/path/", {"text": "too soon again"})
+        self.assertEqual(reason, "192.0.2.0: ratelimit exceeded (3, 4)")
+
+    @inlineCallbacks
+    def test_ipv6_network(self):
+        """
+        IPv6 readers share the limit per /48.
+        """
+        yield self.post_comment(client=self.reader("2001:db8:1:a::1"))
+        yield self.post_comment(client=self.reader("2001:db8:1:b::2"))
+        reason = yield self.refused(
+            "/path/", {"text": "third"}, self.reader("2001:db8:1:ffff::3")
+        )
+        self.assertEqual(
+            reason,
+            "2001:0db8:0001:0000:0000:0000:0000:0000: ratelimit exceeded (1, 2)",
+        )
+        yield self.post_comment(client=self.reader("2001:db8:2::1"))
+
+
+class DirectReplyTests(GuardTestCase):
+    config = (
+        "[guard]\nenabled = true\nratelimit = 100\ndirect-reply = 2\n"
+        "reply-to-self = true\n[hash]\nalgorithm = none\n"
+    )
+
+    @inlineCallbacks
+    def test_limit_per_thread(self):
+        """
+        A network may start only so many conversations on one page, however
+        long ago: replies do not count, other pages and other networks are
+        not affected.
+        """
+        first = yield self.post_comment()
+        for _ in range(3):
+            yield self.post_comment(parent=first["id"])
+        yield self.post_comment()
+        self.age(365 * 86400)
+        reason = yield self.refused("/path/", {"text": "third"})
+        self.assertEqual(reason, "2 direct responses to /path/")
+        reply = yield self.post_comment(parent=first["id"])
+        self.assertEqual(reply["parent"], first["id"])
+        yield self.post_comment("/other/")
+        yield self.post_comment(client=self.reader("198.51.100.1"))
+
+    @inlineCallbacks
+    def test_no_bypass_through_parent(self):
+        """
+        A comment sent with parent 0, a parent that does not exist, or a
+        parent on another page is stored top-level and counts as such: it
+        neither escapes the limit nor makes the limit forget it.
+        """
+        yield self.post_comment("/other/", client=self.reader("198.51.100.1"))
+        zero = yield self.post_comment(parent=0)
+        self.assertIsNone(zero["parent"])
+        missing = yield self.post_comment(parent=999)
+        self.assertIsNone(missing["parent"])
+        for parent in (None, 0, 999, 1):
+            reason = yield self.refused("/path/", {"text": "more", "parent": parent})
+            self.assertEqual(reason, "2 direct responses to /path/", parent)
+        self.assertEqual(
+            self.stored("SELECT count(*) FROM comments WHERE remote_addr = ?",
+                        "192.0.2.0"),
+            [(2,)],
+        )
+
+
+class ReplyToSelfTests(GuardTestCase):
+    config = (
+        "[general]\nmax-age = 2m\n"
+        "[guard]\nenabled = true\nratelimit = 100\ndirect-reply = 100\n"
+        "[hash]\nalgorithm = none\n"
+    )
+
+    @inlineCallbacks
+    def test_refused_while_editable(self):
+        """
+        While their comment can still be edited, its author cannot answer it
+        (nor a reply of their own); other readers can, and so can the author
+        once the edit window has closed.
+        """
+        yield self.post_comment()
+        reason = yield self.refused("/path/", {"text": "me again", "parent": 1})
+        self.assertEqual(reason, "edit time frame is still open")
+        stranger = self.reader("198.51.100.1")
+        yield self.post_comment(client=stranger, parent=1)
+        self.age(119)
+        reason = yield self.refused("/path/", {"text": "me again", "parent": 1})
+        self.assertEqual(reason, "edit time frame is still open")
+        self.age(2, "id = 1")
+        reply = yield self.post_comment(parent=1)
+        self.assertEqual(reply["parent"], 1)
+        reason = yield self.refused("/path/", {"text": "and again", "parent": 3})
+        self.assertEqual(reason, "edit time frame is still open")
+
+    @inlineCallbacks
+    def test_answering_others_in_own_conversation(self):
+        """
+        Answering someone else's reply is allowed even when it files the
+        answer under one's own, still editable, comment.
+        """
+        yield self.post_comment()
+        yield self.post_comment(client=self.reader("198.51.100.1"), parent=1)
+        answer = yield self.post_comment(parent=2)
+        self.assertEqual(answer["parent"], 1)
+
+
+class ReplyToSelfAllowedTests(GuardTestCase):
+    config = (
+        "[guard]\nenabled = true\nratelimit = 100\nreply-to-self = true\n"
+        "[hash]\nalgorithm = none\n"
+    )
+
+    @inlineCallbacks
+    def test_allowed(self):
+        """
+        With reply-to-self, authors may answer their own fresh comments, and
+        the client is told so.
+        """
+        yield self.post_comment()
+        reply = yield self.post_comment(parent=1)
+        self.assertEqual(reply["parent"], 1)
+        response = yield self.client.get("/config")
+        self.assertIs(response.json()["config"]["reply-to-self"], True)
+
+
+class RequiredFieldsTests(GuardTestCase):
+    config = (
+        "[guard]\nenabled = true\nratelimit = 100\nrequire-author = true\n"
+        "require-email = true\n[hash]\nalgorithm = none\n"
+    )
+
+    @inlineCallbacks
+    def test_required(self):
+        """
+        A comment without an e-mail address, or then without a name, is
+        refused with 403 saying which is missing; the client is told both
+        are required.
+        """
+        for email in (None, ""):
+            reason = yield self.refused(
+                "/path/", {"text": "hello", "author": "Alice", "email": email}
+            )
+            self.assertEqual(reason, "email address required but not provided")
+        reason = yield self.refused("/path/", {"text": "hello"})
+        self.assertEqual(reason, "email address required but not provided")
+        for author in (None, ""):
+            reason = yield self.refused(
+                "/path/", {"text": "hello", "author": author, "email": "a@b.c"}
+            )
+            self.assertIn("author", reason)
+            self.assertTrue(reason.endswith("required but not provided"), reason)
+        self.assertEqual(self.stored("SELECT count(*) FROM threads"), [(0,)])
+        yield self.post_comment(author="Alice", email="a@b.c")
+        response = yield self.client.get("/config")
+        config = response.json()["config"]
+        self.assertEqual(
+            (config["require-author"], config["require-email"]), (True, True)
+        )
+
+
+class GuardDisabledTests(GuardTestCase):
+    config = (
+        "[guard]\nenabled = false\nratelimit = 1\ndirect-reply = 1\n"
+        "reply-to-self = false\nrequire-author = true\nrequire-email = true\n"
+        "[hash]\nalgorithm = none\n"
+    )
+
+    @inlineCallbacks
+    def test_no_rule_applies(self):
+        """
+        With the guard off, one network may post anonymously, quickly, many
+        top-level comments and replies to its own fresh comments.
+        """
+        for _ in range(3):
+            yield self.post_comment()
+        for parent in (1, 0, 999):
+            yield self.post_comment(parent=parent)
+        response = yield self.client.post("/count", ["/path/"])
+        self.assertEqual(response.json(), [6])
