@@ -98,6 +98,15 @@ def claim_interaction(
     """
     if limit <= 0:
         return []
+    # Looking first keeps the polls of idle daemons from taking the
+    # database's write lock.
+    txn.execute(
+        "SELECT 1 FROM isso_tx_outbox "
+        f"WHERE kind = ? AND {_WAITING} AND not_before <= ? AND {_FREE} LIMIT 1",
+        (kind, now, now),
+    )
+    if txn.fetchone() is None:
+        return []
     until = now + lease
     txn.execute(
         "UPDATE isso_tx_outbox "
