@@ -181,13 +181,11 @@ class KilledDaemonTests(OutboxDaemonTestCase):
 
 class TwoDaemonsTests(OutboxDaemonTestCase):
     @inlineCallbacks
-    def test_each_mail_leaves_once(self):
+    def post_alternately(self, config: str) -> Any:
         """
-        Two daemons on one SQLite file, comments posted to each in turn:
-        every comment is mailed, none twice.
+        Start two daemons of the site and post 20 comments, to each in
+        turn; return the daemons and the comments' ids.
         """
-        smtp = yield start_mail_server(self)
-        config = self.site(smtp.port)
         daemons = [Daemon(self, config, "one"), Daemon(self, config, "two")]
         for daemon in daemons:
             yield daemon.ready()
@@ -195,6 +193,16 @@ class TwoDaemonsTests(OutboxDaemonTestCase):
         for n in range(20):
             comment = yield self.post(daemons[n % 2], f"Comment {n}")
             posted.append(comment["id"])
+        return daemons, posted
+
+    @inlineCallbacks
+    def test_each_mail_leaves_once(self):
+        """
+        Two daemons on one SQLite file, comments posted to each in turn:
+        every comment is mailed, none twice.
+        """
+        smtp = yield start_mail_server(self)
+        daemons, posted = yield self.post_alternately(self.site(smtp.port))
         yield smtp.inbox.wait_for(20)
         yield self.wait_for_outbox(lambda rows: rows == [], "every mail gone")
         # Both daemons poll every few seconds: give each a look.
@@ -218,14 +226,7 @@ class TwoDaemonsTests(OutboxDaemonTestCase):
         the retries at the same moments.
         """
         smtp_port = free_port()
-        config = self.site(smtp_port)
-        daemons = [Daemon(self, config, "one"), Daemon(self, config, "two")]
-        for daemon in daemons:
-            yield daemon.ready()
-        posted = []
-        for n in range(20):
-            comment = yield self.post(daemons[n % 2], f"Comment {n}")
-            posted.append(comment["id"])
+        _, posted = yield self.post_alternately(self.site(smtp_port))
         yield self.wait_for_outbox(
             lambda rows: len(rows) == 20
             and all(r["attempts"] == 1 and r["claimed_by"] is None for r in rows),
