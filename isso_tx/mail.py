@@ -1,38 +1,32 @@
 """
 Sending mail through an SMTP server, in the background.
 
-Nothing here ever makes a request wait: L{Mailer.send} puts a message in a
-bounded queue and returns.  A few deliveries run at a time; a delivery that
-fails for a reason that may pass (the server is down, busy, or answered
-with a temporary error) is tried again later, with growing pauses, then
-given up and logged.  When the queue is full the oldest waiting message is
-dropped, so a dead or slow server never piles up unbounded work.
+Nothing here ever makes a request wait on the server: L{Mailer.send}
+stores a message in the site's outbox (L{isso_tx.outbox}), which outlives
+restarts and is shared by every daemon of the site.  A few deliveries run
+at a time; a delivery that fails for a reason that may pass (the server is
+down, busy, or answered with a temporary error) is tried again later, with
+growing pauses, then given up and logged; a refusal (5xx) is final.  When
+the outbox is full the oldest waiting message is dropped, so a dead or slow
+server never piles up unbounded work.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import json
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
 
-from twisted.application.service import Service
-from twisted.internet.defer import Deferred, maybeDeferred, succeed
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
 from twisted.internet.ssl import optionsForClientTLS
-from twisted.logger import Logger
 from twisted.mail.smtp import ESMTPSenderFactory, SMTPClientError
 from twisted.python.failure import Failure
 
+from .outbox import Courier
 from .settings import SMTPConfig
-
-# Pauses before the second, third and fourth attempt of a delivery.
-RETRY_DELAYS = (10.0, 60.0, 300.0)
-# Messages waiting (queued or between attempts) beyond which the oldest
-# is dropped.
-MAX_PENDING = 1000
-# Deliveries running at the same time.
-CONCURRENCY = 2
+from .store.outbox import OutboxRow
 
 
 @dataclass(eq=False)
@@ -49,6 +43,7 @@ class OutgoingMail:
     data: bytes
     # What the message is, for the log.
     description: str
+    # Attempts made so far, this one included.
     attempts: int = field(default=0)
 
 
@@ -80,15 +75,21 @@ def _permanent(failure: Failure) -> bool:
     )
 
 
-class Mailer(Service):
+def _conversation_limit(config: SMTPConfig) -> float:
     """
-    The outgoing mail queue of a site, and its deliveries.
+    Return the longest one attempt may take, connection included.
+    """
+    return float(max(6 * (config.timeout or 10), 60))
 
-    Messages sent before the service starts wait for it; stopping the
-    service drops what is still waiting (and says how much).
+
+class Mailer(Courier):
+    """
+    A site's outgoing mail: queued in the outbox (L{send}), and delivered
+    from there to the SMTP server of C{[smtp]}.
     """
 
-    log = Logger()
+    kind = "mail"
+    noun = "mail"
 
     # Certificates to trust instead of the system's (an
     # C{IOpenSSLTrustRoot}).  Tests set it to accept their own server; a
@@ -99,132 +100,50 @@ class Mailer(Service):
         self,
         config: SMTPConfig,
         reactor: Any,
+        database: Any,
         clock: IReactorTime | None = None,
-        *,
-        retry_delays: tuple[float, ...] = RETRY_DELAYS,
-        max_pending: int = MAX_PENDING,
-        concurrency: int = CONCURRENCY,
+        **options: Any,
     ) -> None:
+        """
+        @param database: the site's database, where the outbox is.
+        @param options: passed on to L{Courier}; the lease defaults to
+            the longest a conversation with the server may take, and a
+            minute more.
+        """
+        options.setdefault("lease", _conversation_limit(config) + 60.0)
+        super().__init__(
+            database, clock if clock is not None else reactor, **options
+        )
         self._config = config
         self._reactor = reactor
-        self._clock: IReactorTime = clock if clock is not None else reactor
-        self.retry_delays = retry_delays
-        self.max_pending = max_pending
-        self.concurrency = concurrency
-        self._queue: deque[OutgoingMail] = deque()
-        # Messages between two attempts, with the call that requeues them.
-        self._waiting: dict[OutgoingMail, IDelayedCall] = {}
-        self._sending: dict[OutgoingMail, Deferred[Any]] = {}
-        self._idle_waiters: list[Deferred[None]] = []
 
-    # The queue
-
-    @property
-    def pending(self) -> int:
+    def send(self, mail: OutgoingMail) -> Deferred[None]:
         """
-        How many messages wait to be sent (not counting those on the wire).
+        Queue a message in the outbox; the Deferred fires once it is
+        stored (never waiting for the server).
         """
-        return len(self._queue) + len(self._waiting)
-
-    def send(self, mail: OutgoingMail) -> None:
-        """
-        Queue a message; returns at once.
-        """
-        if self.pending >= self.max_pending:
-            self._drop_oldest()
-        self._queue.append(mail)
-        self._pump()
-
-    def _drop_oldest(self) -> None:
-        if self._queue:
-            dropped = self._queue.popleft()
-        else:
-            dropped = min(self._waiting, key=lambda m: self._waiting[m].getTime())
-            self._waiting.pop(dropped).cancel()
-        self.log.warn(
-            "Mail queue full ({limit} messages waiting): dropped {description} "
-            "to {recipient}",
-            limit=self.max_pending,
-            description=dropped.description,
-            recipient=dropped.recipient,
+        return self.enqueue(
+            {"from": mail.sender, "to": [mail.recipient]},
+            mail.description,
+            # One character per byte, so that the bytes come back exactly.
+            mail.data.decode("latin-1"),
         )
 
-    def idle(self) -> Deferred[None]:
-        """
-        Return a Deferred that fires once nothing is queued, waiting for a
-        retry, or being sent.
-        """
-        if self._is_idle():
-            return succeed(None)
-        d: Deferred[None] = Deferred()
-        self._idle_waiters.append(d)
-        return d
-
-    def _is_idle(self) -> bool:
-        return not (self._queue or self._waiting or self._sending)
-
-    def _check_idle(self) -> None:
-        if self._is_idle():
-            waiters, self._idle_waiters = self._idle_waiters, []
-            for d in waiters:
-                d.callback(None)
-
-    def _pump(self) -> None:
-        while self.running and self._queue and len(self._sending) < self.concurrency:
-            mail = self._queue.popleft()
-            mail.attempts += 1
-            d = maybeDeferred(self._deliver, mail)
-            self._sending[mail] = d
-            d.addCallbacks(
-                lambda _, mail=mail: self._delivered(mail),
-                lambda f, mail=mail: self._failed(mail, f),
+    def attempt(self, row: OutboxRow) -> Deferred[Any]:
+        address = json.loads(row.address)
+        [recipient] = address["to"]
+        return self._deliver(
+            OutgoingMail(
+                sender=address["from"],
+                recipient=recipient,
+                data=row.body.encode("latin-1"),
+                description=row.description,
+                attempts=row.attempts,
             )
-        self._check_idle()
-
-    def _delivered(self, mail: OutgoingMail) -> None:
-        del self._sending[mail]
-        self.log.info(
-            "Sent {description} to {recipient}",
-            description=mail.description,
-            recipient=mail.recipient,
         )
-        self._pump()
 
-    def _failed(self, mail: OutgoingMail, failure: Failure) -> None:
-        del self._sending[mail]
-        if not self.running:
-            # Stopped while on the wire; stopService reported it.
-            self._check_idle()
-            return
-        retries_done = mail.attempts - 1
-        if _permanent(failure) or retries_done >= len(self.retry_delays):
-            self.log.failure(
-                "Gave up sending {description} to {recipient} after "
-                "{attempts} attempt(s)",
-                failure,
-                description=mail.description,
-                recipient=mail.recipient,
-                attempts=mail.attempts,
-            )
-        else:
-            delay = self.retry_delays[retries_done]
-            self.log.warn(
-                "Could not send {description} to {recipient} (attempt "
-                "{attempts}): {error}; trying again in {delay} s",
-                description=mail.description,
-                recipient=mail.recipient,
-                attempts=mail.attempts,
-                error=failure.getErrorMessage(),
-                delay=delay,
-            )
-            self._waiting[mail] = self._clock.callLater(delay, self._retry, mail)
-        self._pump()
-
-    def _retry(self, mail: OutgoingMail) -> None:
-        del self._waiting[mail]
-        # A message that already waited goes before newer ones.
-        self._queue.appendleft(mail)
-        self._pump()
+    def permanent(self, failure: Failure) -> bool:
+        return _permanent(failure)
 
     # One attempt
 
@@ -278,13 +197,12 @@ class Mailer(Service):
             )
         # A server that keeps answering, slowly, must not hold a delivery
         # forever: bound the whole conversation too.
-        result.addTimeout(max(6 * (config.timeout or 10), 60), self._clock)
+        result.addTimeout(_conversation_limit(config), self._clock)
         return result
 
     # The service
 
     def startService(self) -> None:
-        super().startService()
         config = self._config
         if config.security == "none" and config.username and config.password:
             self.log.warn(
@@ -292,19 +210,4 @@ class Mailer(Service):
                 "encryption to {host}",
                 host=config.host,
             )
-        self._pump()
-
-    def stopService(self) -> None:
-        super().stopService()
-        unsent = len(self._queue) + len(self._waiting) + len(self._sending)
-        for call in self._waiting.values():
-            call.cancel()
-        self._waiting.clear()
-        self._queue.clear()
-        for d in list(self._sending.values()):
-            d.cancel()
-        if unsent:
-            self.log.warn(
-                "Stopping: {count} mail(s) not sent", count=unsent
-            )
-        self._check_idle()
+        super().startService()

@@ -84,11 +84,11 @@ class CommentSite(MultiService):
         backends: list[Notifier] = []
         if "stdout" in config.general.notify:
             backends.append(StdoutNotifier(self.signer))
-        # Mails leave through a queue of their own (see isso_tx.mail).
+        # Mails leave through the outbox in the database (see isso_tx.mail).
         self.mailer: Mailer | None = None
         self.mail_notifier: MailNotifier | None = None
         if "smtp" in config.general.notify or config.general.reply_notifications:
-            self.mailer = Mailer(config.smtp, reactor)
+            self.mailer = Mailer(config.smtp, reactor, self.database)
             self.mailer.setServiceParent(self)
             self.mail_notifier = MailNotifier(
                 config.general,

@@ -327,11 +327,12 @@ def start_mail_server(
     security: str = "none",
     tls: TLSFiles | None = None,
     credentials: tuple[bytes, bytes] | None = None,
+    port: int = 0,
 ) -> Any:
     """
-    Listen on a loopback port; stop (after every connection closed) when
-    the test ends.  Return the factory, whose C{inbox} has the messages and
-    C{port} the port number.
+    Listen on a loopback port (C{port}, or any free one); stop (after every
+    connection closed) when the test ends.  Return the factory, whose
+    C{inbox} has the messages and C{port} the port number.
     """
     inbox = Inbox()
     options = tls.server.options() if tls is not None else None
@@ -343,13 +344,13 @@ def start_mail_server(
     )
     if security == "ssl":
         assert options is not None
-        endpoint = SSL4ServerEndpoint(reactor, 0, options, interface="127.0.0.1")
+        endpoint = SSL4ServerEndpoint(reactor, port, options, interface="127.0.0.1")
     else:
-        endpoint = TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
-    port = yield endpoint.listen(factory)
+        endpoint = TCP4ServerEndpoint(reactor, port, interface="127.0.0.1")
+    listening = yield endpoint.listen(factory)
     test.addCleanup(factory.all_closed)
-    test.addCleanup(port.stopListening)
-    factory.port = port.getHost().port
+    test.addCleanup(listening.stopListening)
+    factory.port = listening.getHost().port
     return factory
 
 

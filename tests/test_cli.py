@@ -1210,6 +1210,29 @@ class CheckTests(CommandMixin, SynchronousTestCase):
         self.assertIn("served at  /\n", out)
         self.assertIn("ok: 1 site", out)
 
+    def test_outbox(self) -> None:
+        """
+        check says how many mails wait in the outbox and how many were
+        given up, when there are any.
+        """
+        config, db = self.site()
+        self.imported(config, GENERIC)
+        conn = sqlite3.connect(db)
+        conn.executemany(
+            "INSERT INTO isso_tx_outbox (kind, address, description, body, "
+            "created, not_before, failed) VALUES ('mail', '{}', 'm', '', 1, 1, ?)",
+            [(None,), (None,), (5.0,)],
+        )
+        conn.commit()
+        conn.close()
+        code, out, err = self.run_cli("-c", config, "check")
+        self.assertEqual((code, err), (0, ""))
+        self.assertIn(
+            "3 comments, 2 mails waiting to be sent, 1 mail given up "
+            "(see isso_tx_outbox))",
+            out,
+        )
+
     def test_creates_and_migrates_nothing(self) -> None:
         """
         check neither creates a missing database nor upgrades an old one.

@@ -30,7 +30,7 @@ from .common import (
     plural,
     site_config_paths,
 )
-from .database import counts
+from .database import counts, outbox_counts
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -122,6 +122,7 @@ def describe_database(path: str) -> tuple[str, list[str]]:
             problems.append(f"{path}: an Isso database but tables are missing")
             return path, problems
         threads, comments = counts(conn)
+        waiting, given_up = outbox_counts(conn)
     except sqlite3.Error as e:
         return path, problems + [f"{path}: {e}"]
     finally:
@@ -131,9 +132,14 @@ def describe_database(path: str) -> tuple[str, list[str]]:
         if version < SCHEMA_VERSION
         else ""
     )
+    mail = ""
+    if waiting:
+        mail += f", {plural(waiting, 'mail')} waiting to be sent"
+    if given_up:
+        mail += f", {plural(given_up, 'mail')} given up (see isso_tx_outbox)"
     return (
         f"{path} (schema version {version}{upgrade}, {journal} journal, "
-        f"{plural(threads, 'thread')}, {plural(comments, 'comment')})"
+        f"{plural(threads, 'thread')}, {plural(comments, 'comment')}{mail})"
     ), problems
 
 

@@ -29,9 +29,9 @@ class MailNotifier:
     Mails the site owner about new comments (C{notify = smtp}) and
     subscribed commenters about replies (C{reply-notifications = true}).
 
-    Composing a mail is quick; sending is the L{Mailer}'s background work.
-    Finding who to tell about a reply takes a query, run in the background
-    too.
+    Composing a mail is quick; storing it in the outbox and sending it
+    are the L{Mailer}'s background work.  Finding who to tell about a reply
+    takes a query, run in the background too.
     """
 
     log = Logger()
@@ -61,6 +61,8 @@ class MailNotifier:
             )
             self._to = ""
         self._lookups: set[Deferred[None]] = set()
+        # Mails on their way into the outbox.
+        self._storing: set[Deferred[None]] = set()
         self.sender: Sender | None = None
         try:
             self.sender = Sender.from_config(
@@ -90,7 +92,7 @@ class MailNotifier:
 
     def _queue(self, message: EmailMessage, recipient: str, description: str) -> None:
         assert self.sender is not None
-        self._mailer.send(
+        d = self._mailer.send(
             OutgoingMail(
                 sender=self.sender.envelope,
                 recipient=recipient,
@@ -98,6 +100,13 @@ class MailNotifier:
                 description=description,
             )
         )
+        self._storing.add(d)
+        d.addErrback(
+            lambda f: self.log.failure(
+                "While queueing {description}", f, description=description
+            )
+        )
+        d.addBoth(lambda _: self._storing.discard(d))
 
     def thread_created(self, thread: dict[str, Any]) -> None:
         pass
@@ -172,11 +181,19 @@ class MailNotifier:
                 f"the reply notification for comment {event.comment['id']}",
             )
 
+    def stored(self) -> Deferred[None]:
+        """
+        Return a Deferred that fires once every event so far has been
+        turned into mails and the mails are in the outbox.
+        """
+        d = DeferredList(list(self._lookups))
+        d.addCallback(lambda _: DeferredList(list(self._storing)))
+        d.addCallback(lambda _: None)
+        return d
+
     def settled(self) -> Deferred[None]:
         """
         Return a Deferred that fires once every event so far has been
         turned into mails and the mails have left (or been given up).
         """
-        d = DeferredList(list(self._lookups))
-        d.addCallback(lambda _: self._mailer.idle())
-        return d
+        return self.stored().addCallback(lambda _: self._mailer.idle())

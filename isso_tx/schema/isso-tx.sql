@@ -18,3 +18,32 @@ AFTER DELETE ON comments
 BEGIN
     DELETE FROM isso_tx_rendered WHERE id = old.id;
 END;
+
+-- Work waiting to leave: mails today (kind 'mail').  A row is written
+-- right after the change that calls for it and deleted once delivered, so
+-- a restart (or a crash) loses nothing.  Several daemons may share the
+-- table: a daemon claims a row (claimed_by, claimed_until) before sending
+-- it, and a claim whose lease ran out, its daemon gone, is taken over.
+--   address      where it goes, as JSON (for a mail: {"from", "to"})
+--   body         what is sent (for a mail: the message, one character per
+--                byte, so that the bytes come back exactly)
+--   not_before   when the next attempt may start (seconds since the epoch)
+--   failed       when it was given up (kept with last_error for the owner
+--                to read); NULL while it still waits
+CREATE TABLE IF NOT EXISTS isso_tx_outbox (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    address TEXT NOT NULL,
+    description TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    not_before DOUBLE PRECISION NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    claimed_by TEXT,
+    claimed_until DOUBLE PRECISION,
+    failed DOUBLE PRECISION,
+    last_error TEXT
+);
+
+CREATE INDEX IF NOT EXISTS isso_tx_outbox_due
+ON isso_tx_outbox (kind, failed, not_before);

@@ -9,7 +9,9 @@ one module per concern.
   - C{renderings}: the stored HTML of comments;
   - C{pending}: publishing and purging comments awaiting moderation;
   - C{recipients}: who is told about a reply, unsubscribing;
-  - C{admin}: the admin panel's listing.
+  - C{admin}: the admin panel's listing;
+  - C{outbox}: mails waiting to leave, and the claims of the daemons
+    sending them.
 
 Each public C{*_interaction} is an adbapi interaction: a plain function of
 a DB-API transaction, run in the pool's thread by

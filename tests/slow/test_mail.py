@@ -6,7 +6,9 @@ with a password, and what happens when the server is down or stuck.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -23,8 +25,10 @@ from twisted.mail.smtp import (
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from isso_tx.config import SMTPConfig
+from isso_tx.db import Database, prepare_database
 from isso_tx.mail import Mailer, OutgoingMail
 from isso_tx.notify import Sender, mailbox
+from isso_tx.store.outbox import rows_interaction
 
 from ..mailserver import (
     closed_port,
@@ -46,6 +50,22 @@ def links(text: str) -> dict[str, str]:
 
 def body(received: Any) -> str:
     return received.message.get_content()
+
+
+def wait_until(condition: Callable[[], bool]) -> Deferred[None]:
+    """
+    Fire once C{condition()} holds, looking every few milliseconds.
+    """
+    d: Deferred[None] = Deferred()
+
+    def check() -> None:
+        if condition():
+            d.callback(None)
+        else:
+            reactor.callLater(0.005, check)
+
+    check()
+    return d
 
 
 class MailSiteTestCase(SiteTestCase):
@@ -345,20 +365,27 @@ class StuckServerTests(MailSiteTestCase):
     def test_stuck_server(self):
         """
         A server that accepts connections and never answers holds up no
-        request, and stopping the site drops the mail that waited for it.
+        request, and stopping the site abandons the attempts but keeps
+        every mail in the outbox, for the next start.
         """
         for n in range(3):
             response = yield self.client.post(
                 "/new?uri=/path/", {"text": f"Comment {n}", "title": "T"}
             )
             self.assertEqual(response.code, 201)
+        yield self.site.mail_notifier.stored()
         mailer = self.site.mailer
+        yield wait_until(lambda: len(mailer._sending) == 2)
         self.assertEqual(len(mailer._sending), 2)
-        self.assertEqual(mailer.pending, 1)
-        mailer.stopService()
+        self.assertEqual((yield mailer.pending()), 3)
+        yield mailer.stopService()
         self.assertEqual(self.logged("not sent")[0]["count"], 3)
         self.assertEqual(mailer._sending, {})
         yield mailer.idle()
+        rows = yield self.site.database.run(rows_interaction)
+        self.assertEqual(
+            [(row["claimed_by"], row["failed"]) for row in rows], [(None, None)] * 3
+        )
 
 
 class MailerTests(TestCase):
@@ -371,7 +398,13 @@ class MailerTests(TestCase):
             username="", password="", host="127.0.0.1", port=port,
             security="none", to="", from_="", timeout=5,
         )
-        mailer = Mailer(config, reactor, clock, **kwargs)
+        path = os.path.join(os.path.abspath(self.mktemp()), "comments.db")
+        os.makedirs(os.path.dirname(path))
+        prepare_database(path)
+        database = Database(path, reactor)
+        database.startService()
+        self.addCleanup(database.stopService)
+        mailer = Mailer(config, reactor, database, clock, **kwargs)
         return mailer
 
     def mail(self, n: int) -> OutgoingMail:
@@ -392,7 +425,7 @@ class MailerTests(TestCase):
         events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
         mailer = self.mailer(server.port, max_pending=2)
         for n in range(3):
-            mailer.send(self.mail(n))
+            yield mailer.send(self.mail(n))
         [dropped] = [e for e in events if "queue full" in e.get("log_format", "")]
         self.assertEqual(dropped["recipient"], "r0@example.org")
         mailer.startService()
@@ -411,7 +444,9 @@ class MailerTests(TestCase):
         port = yield closed_port()
         clock = Clock()
         events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
-        mailer = self.mailer(port, clock)
+        # Only its own work wakes this mailer: the retries are the only
+        # calls on the clock.
+        mailer = self.mailer(port, clock, poll_interval=None)
         mailer.startService()
         self.addCleanup(mailer.stopService)
 
@@ -430,7 +465,7 @@ class MailerTests(TestCase):
             check()
             return d
 
-        mailer.send(self.mail(0))
+        yield mailer.send(self.mail(0))
         for count, delay in ((1, 10), (2, 60), (3, 300)):
             yield retried(count)
             [call] = clock.getDelayedCalls()
