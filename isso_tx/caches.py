@@ -24,10 +24,17 @@ class ResponseCache:
         # Bumped by every invalidation, so that a body computed from data
         # read before a write is not stored after it.
         self.generation = 0
+        # Lookups that found a body, and those that did not (the metrics
+        # read them).
+        self.hits = 0
+        self.misses = 0
 
     def get(self, query: Any) -> bytes | None:
         body = self._entries.get(query)
-        if body is not None:
+        if body is None:
+            self.misses += 1
+        else:
+            self.hits += 1
             self._entries.move_to_end(query)
         return body
 

@@ -95,6 +95,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "profile": "false",
         "trusted-proxies": "",
         "samesite": "",
+        "metrics-listen": "",
     },
     "smtp": {
         "username": "",
@@ -502,15 +503,22 @@ class _SiteReader:
             session_key=self.text("general", "session-key") or None,
         )
 
-    def server(self) -> ServerConfig:
-        listen = []
-        for address in self.line_list("server", "listen"):
+    def endpoints(self, key: str) -> tuple[str, ...]:
+        """
+        Read a list of C{[server]} addresses as endpoint strings, each once.
+        """
+        endpoints: list[str] = []
+        for address in self.line_list("server", key):
             try:
                 endpoint = listen_endpoint(address)
             except ValueError as e:
-                raise self.error("server", "listen", str(e)) from None
-            if endpoint not in listen:
-                listen.append(endpoint)
+                raise self.error("server", key, str(e)) from None
+            if endpoint not in endpoints:
+                endpoints.append(endpoint)
+        return tuple(endpoints)
+
+    def server(self) -> ServerConfig:
+        listen = self.endpoints("listen")
         if not listen:
             raise self.error("server", "listen", "no address given")
         public_endpoint = self.text("server", "public-endpoint")
@@ -538,12 +546,13 @@ class _SiteReader:
         except ValueError as e:
             raise self.error("server", "trusted-proxies", str(e)) from None
         return ServerConfig(
-            listen=tuple(listen),
+            listen=listen,
             public_endpoint=public_endpoint,
             reload=self.boolean("server", "reload"),
             profile=self.boolean("server", "profile"),
             trusted_proxies=trusted_proxies,
             samesite=SAMESITE[samesite.lower()],
+            metrics_listen=self.endpoints("metrics-listen"),
         )
 
     def smtp(self) -> SMTPConfig:

@@ -21,12 +21,14 @@ RATE_WINDOW = 60
 
 class GuardRejection(Exception):
     """
-    The guard refused a new comment; the message says which rule.
+    The guard refused a new comment; the message says why, and C{kind}
+    names the rule (one of a fixed set, for the metrics).
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: str) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def check_guard(
     recent = [row[0] for row in txn.fetchall()]
     if len(recent) >= config.ratelimit:
         ids = ", ".join(str(comment_id) for comment_id in recent)
-        raise GuardRejection(f"{address}: ratelimit exceeded ({ids})")
+        raise GuardRejection(f"{address}: ratelimit exceeded ({ids})", "ratelimit")
 
     if submission.replied_to is None:
         if submission.thread_id is not None:
@@ -81,7 +83,9 @@ def check_guard(
             )
             (count,) = txn.fetchone()
             if count >= config.direct_reply:
-                raise GuardRejection(f"{count} direct responses to {submission.uri}")
+                raise GuardRejection(
+                    f"{count} direct responses to {submission.uri}", "direct-reply"
+                )
     elif not config.reply_to_self:
         txn.execute(
             "SELECT 1 FROM comments WHERE id = ? AND remote_addr = ? "
@@ -89,9 +93,13 @@ def check_guard(
             (submission.replied_to, address, now, edit_window),
         )
         if txn.fetchone() is not None:
-            raise GuardRejection("edit time frame is still open")
+            raise GuardRejection("edit time frame is still open", "reply-to-self")
 
     if config.require_email and not submission.email:
-        raise GuardRejection("email address required but not provided")
+        raise GuardRejection(
+            "email address required but not provided", "require-email"
+        )
     if config.require_author and not submission.author:
-        raise GuardRejection("author name required but not provided")
+        raise GuardRejection(
+            "author name required but not provided", "require-author"
+        )

@@ -31,6 +31,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from .metrics import SiteMetrics
 from .store.outbox import (
     OutboxRow,
     claim_interaction,
@@ -117,12 +118,14 @@ class Courier(Service):
         concurrency: int = CONCURRENCY,
         poll_interval: float | None = POLL_INTERVAL,
         lease: float = LEASE,
+        metrics: SiteMetrics | None = None,
     ) -> None:
         """
         @param claimer: this daemon's name on its claims; by default a new
             unique one.
         @param poll_interval: how often to look for others' rows; None for
             never (a daemon alone on its database wakes for its own work).
+        @param metrics: where deliveries and rows given up are counted.
         """
         self._database = database
         self._clock = clock
@@ -132,6 +135,7 @@ class Courier(Service):
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.lease = lease
+        self.metrics = metrics
         # Attempts on the wire, by row id; the row stays here until its
         # outcome is written.
         self._sending: dict[int, Deferred[Any]] = {}
@@ -318,6 +322,8 @@ class Courier(Service):
         if not isinstance(result, Failure):
             # Even when stopping: it left, so it must not leave again.
             await self._database.run(delivered_interaction, row, self.claimer)
+            if self.metrics is not None:
+                self.metrics.outbox_sent(self.kind)
             self.log.info(
                 "Sent {description} to {recipient}",
                 description=row.description,
@@ -334,6 +340,8 @@ class Courier(Service):
             await self._database.run(
                 give_up_interaction, row, self.claimer, now, error
             )
+            if self.metrics is not None:
+                self.metrics.outbox_failed(self.kind)
             self.log.failure(
                 "Gave up sending {description} to {recipient} after "
                 "{attempts} attempt(s)",

@@ -56,6 +56,9 @@ class ServerConfig:
     trusted_proxies: tuple[str, ...]
     # "" (decided per request), "Strict", "Lax" or "None".
     samesite: str
+    # Where the Prometheus metrics are served (endpoint strings, as
+    # listen); none by default.
+    metrics_listen: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

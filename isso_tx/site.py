@@ -18,6 +18,7 @@ from .db import Database, prepare_database
 from .hashing import AuthorHasher
 from .mail import Mailer
 from .markup import Markup
+from .metrics import Metrics, SiteMetrics
 from .moderation import Moderation
 from .notify import MailNotifier, Notifier, Notifiers, StdoutNotifier
 from .rendering import Renderer
@@ -27,6 +28,7 @@ from .titles import TitleFetcher
 from .views.admin import AdminPanel
 from .views.admin_auth import AdminSessions
 from .views.comments import CommentsAPI
+from .views.health import HealthCheck, HealthResource
 from .views.moderation import ModerationPages
 from .views.requests import Addressing
 from .views.root import SiteResource
@@ -61,11 +63,14 @@ class CommentSite(MultiService):
         session_key: str,
         reactor: Any,
         database: Database | None = None,
+        metrics: SiteMetrics | None = None,
     ) -> None:
         """
         @param database: the site's database service; by default a pool on
             C{[general] dbpath}.  The fast tests pass one that runs each
             interaction at once, in the calling thread.
+        @param metrics: where the site is counted; by default in a registry
+            of its own.
         """
         super().__init__()
         self.config = config
@@ -74,6 +79,11 @@ class CommentSite(MultiService):
             database = Database(config.general.dbpath, reactor)
         self.database = database
         self.database.setServiceParent(self)
+        if metrics is None:
+            metrics = Metrics(reactor).site(config.general.name)
+        self.metrics = metrics
+        self.metrics.time_database(self.database)
+        self.health = HealthCheck(self.database, reactor)
         self.signer = Signer(session_key, reactor)
         self.renderer = Renderer(Markup(config.markup), self.database, reactor)
         self.hasher = AuthorHasher(config.hash, reactor)
@@ -81,6 +91,7 @@ class CommentSite(MultiService):
         self.proxies = ProxyPolicy(config.server.trusted_proxies)
         self.titles = TitleFetcher(reactor)
         self.responses = ResponseCache()
+        self.metrics.cache = self.responses
         backends: list[Notifier] = []
         if "stdout" in config.general.notify:
             backends.append(StdoutNotifier(self.signer))
@@ -88,7 +99,9 @@ class CommentSite(MultiService):
         self.mailer: Mailer | None = None
         self.mail_notifier: MailNotifier | None = None
         if "smtp" in config.general.notify or config.general.reply_notifications:
-            self.mailer = Mailer(config.smtp, reactor, self.database)
+            self.mailer = Mailer(
+                config.smtp, reactor, self.database, metrics=self.metrics
+            )
             self.mailer.setServiceParent(self)
             self.mail_notifier = MailNotifier(
                 config.general,
@@ -205,6 +218,7 @@ class CommentSite(MultiService):
             self.notifiers,
             self.clock,
             self.client_config,
+            self.metrics,
         )
         sessions = AdminSessions(
             config.admin.password, self.signer, addressing, self.clock
@@ -231,18 +245,23 @@ class CommentSite(MultiService):
             StaticResource(load_assets()),
             admin=admin.app.resource(),
             mail_links=mail_links.app.resource(),
+            health=HealthResource(self.health),
+            metrics=self.metrics,
         )
 
 
 def open_site(
-    config: SiteConfig, reactor: Any, database: Database | None = None
+    config: SiteConfig,
+    reactor: Any,
+    database: Database | None = None,
+    metrics: SiteMetrics | None = None,
 ) -> CommentSite:
     """
     Prepare a site's database (creating or upgrading it) and return the
     site.  Blocks: call it before the reactor runs.
 
-    @param database: passed on to L{CommentSite}.
+    @param database: passed on to L{CommentSite}, and so is C{metrics}.
     @raise isso_tx.db.DatabaseError: the database cannot be used.
     """
     session_key = prepare_database(config.general.dbpath, config.general.session_key)
-    return CommentSite(config, session_key, reactor, database)
+    return CommentSite(config, session_key, reactor, database, metrics)

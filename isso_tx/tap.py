@@ -28,9 +28,11 @@ from .config import (
 )
 from .db import DatabaseError, access_problem
 from .listening import listen_problems
+from .metrics import Metrics
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
 from .views.http import BoundedChannel, LimitedRequest
+from .views.metrics import MetricsBeside, MetricsResource
 
 log = Logger()
 # One line per request, under a namespace of its own so that it can be
@@ -112,6 +114,16 @@ class IssoWebSite(Site):
         access_log.info("{request_line}", request_line=line)
 
 
+class MetricsSite(IssoWebSite):
+    """
+    The factory of C{[server] metrics-listen}: bounded as the public one,
+    without an access log line per scrape.
+    """
+
+    def log(self, request: IRequest) -> None:
+        pass
+
+
 class Listener(StreamServerEndpointService):
     """
     A listening port whose failure to bind stops start-up with one line.
@@ -165,7 +177,9 @@ def load_configs(paths: list[str]) -> list[SiteConfig]:
     return configs
 
 
-def open_sites(configs: list[SiteConfig], reactor: Any) -> list[CommentSite]:
+def open_sites(
+    configs: list[SiteConfig], reactor: Any, metrics: Metrics
+) -> list[CommentSite]:
     """
     Open each site's database; several sites are mounted under their names.
 
@@ -180,7 +194,9 @@ def open_sites(configs: list[SiteConfig], reactor: Any) -> list[CommentSite]:
     sites = []
     for config in configs:
         try:
-            site: CommentSite = open_site(config, reactor)
+            site: CommentSite = open_site(
+                config, reactor, metrics=metrics.site(config.general.name)
+            )
         except DatabaseError as e:
             raise StartupError(f"{config.path}: [general] dbpath: {e}")
         except ValueError as e:
@@ -216,6 +232,17 @@ def listen_addresses(options: Options, configs: list[SiteConfig]) -> list[str]:
     return addresses
 
 
+def metrics_addresses(configs: list[SiteConfig]) -> list[str]:
+    """
+    Return the endpoints the metrics are served on: every site's
+    C{[server] metrics-listen}, each endpoint once.
+    """
+    addresses: list[str] = []
+    for config in configs:
+        addresses += [a for a in config.server.metrics_listen if a not in addresses]
+    return addresses
+
+
 def check_listen_addresses(options: Options, configs: list[SiteConfig]) -> None:
     """
     Bind each address the daemon will listen on and release it at once.
@@ -231,6 +258,13 @@ def check_listen_addresses(options: Options, configs: list[SiteConfig]) -> None:
             for config in configs
             for description in config.server.listen
         ]
+    public = listen_addresses(options, configs)
+    given += [
+        (f"{config.path}: [server] metrics-listen", description)
+        for config in configs
+        for description in config.server.metrics_listen
+        if description not in public
+    ]
     problems = listen_problems(given)
     if problems:
         raise StartupError(problems[0])
@@ -270,11 +304,25 @@ def makeService(options: Options, reactor: Any = None) -> service.IService:
     log_to_files(configs)
 
     top = service.MultiService()
-    sites = open_sites(configs, reactor)
+    metrics = Metrics(reactor)
+    sites = open_sites(configs, reactor, metrics)
     for site in sites:
         site.setServiceParent(top)
 
-    factory = IssoWebSite(root_resource(sites), reactor=reactor)
-    for description in listen_addresses(options, configs):
-        _listener(description, factory, reactor).setServiceParent(top)
+    root = root_resource(sites)
+    scrape = MetricsResource(metrics)
+    factory = IssoWebSite(root, reactor=reactor)
+    public = listen_addresses(options, configs)
+    private = metrics_addresses(configs)
+    for description in public:
+        if description in private:
+            # The operator chose to serve the metrics on a public address.
+            beside = IssoWebSite(MetricsBeside(scrape, root), reactor=reactor)
+            _listener(description, beside, reactor).setServiceParent(top)
+        else:
+            _listener(description, factory, reactor).setServiceParent(top)
+    scrapes = MetricsSite(scrape, reactor=reactor)
+    for description in private:
+        if description not in public:
+            _listener(description, scrapes, reactor).setServiceParent(top)
     return top

@@ -19,6 +19,7 @@ from ..caches import ResponseCache
 from ..db import Database
 from ..guard import GuardRejection
 from ..hashing import AuthorHasher, author_subject
+from ..metrics import SiteMetrics
 from ..notify import CommentEvent, Notifiers
 from ..rendering import Renderer
 from ..settings import SiteConfig
@@ -110,6 +111,7 @@ class CommentsAPI:
         notifiers: Notifiers,
         clock: IReactorTime,
         client_config: dict[str, bool],
+        metrics: SiteMetrics,
     ) -> None:
         self._config = config
         self._database = database
@@ -123,6 +125,7 @@ class CommentsAPI:
         self._notifiers = notifiers
         self._clock = clock
         self._client_config = client_config
+        self._metrics = metrics
 
     # Errors
 
@@ -264,6 +267,7 @@ class CommentsAPI:
         try:
             stored = await self._database.run(render_and_store)
         except GuardRejection as e:
+            self._metrics.comment_refused(e.kind)
             self.log.info(
                 "Refused a comment on {uri} from {address}: {reason}",
                 uri=uri,
@@ -274,6 +278,9 @@ class CommentsAPI:
 
         self._responses.invalidate(stored.thread["uri"])
         row = stored.comment
+        self._metrics.comment_created(
+            "pending" if row["mode"] == PENDING else "published"
+        )
         if stored.thread_created:
             self._notifiers.thread_created(stored.thread)
         self._notifiers.comment_created(
