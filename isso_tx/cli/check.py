@@ -67,6 +67,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"  database   {database}")
         print(f"  websites   {', '.join(config.general.hosts)}")
         print(f"  listen     {', '.join(config.server.listen)}")
+        if config.server.metrics_listen:
+            print(f"  metrics    {', '.join(config.server.metrics_listen)}")
         for warning in config.warnings:
             print(f"  warning    {warning}")
         warnings += config.warnings
@@ -76,9 +78,16 @@ def run_check(args: argparse.Namespace) -> int:
         # As twistd isso would, given no --listen.
         print(f"listening on {', '.join(listen_addresses(Options(), configs))}")
     problems += listen_problems(
-        (f"{config.path}: [server] listen", description)
-        for config in configs
-        for description in config.server.listen
+        [
+            (f"{config.path}: [server] listen", description)
+            for config in configs
+            for description in config.server.listen
+        ]
+        + [
+            (f"{config.path}: [server] metrics-listen", description)
+            for config in configs
+            for description in config.server.metrics_listen
+        ]
     )
     if args.strict:
         problems += warnings

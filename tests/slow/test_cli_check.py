@@ -61,6 +61,28 @@ class ListenTests(SynchronousTestCase):
         self.addCleanup(again.close)
         again.bind(("127.0.0.1", port))
 
+    def test_metrics_port_in_use(self) -> None:
+        """
+        A metrics address another program holds fails check with one line
+        naming [server] metrics-listen; the address is shown when free.
+        """
+        port = self.busy_port()
+        free = socket.socket()
+        free.bind(("127.0.0.1", 0))
+        listen = free.getsockname()[1]
+        free.close()
+        config = write_config(
+            self.directory,
+            f"http://127.0.0.1:{listen}",
+            f"metrics-listen = http://127.0.0.1:{port}\n",
+        )
+        result = isso_tx("-c", config, "check")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+        for part in (config, "[server] metrics-listen", f"tcp:{port}", "in use"):
+            self.assertIn(part, result.stderr)
+        self.assertIn(f"  metrics    tcp:{port}:interface=127.0.0.1\n", result.stdout)
+
     def test_unix_socket(self) -> None:
         """
         A unix socket path is tried and removed again; a socket another
