@@ -182,6 +182,7 @@ class SiteMetrics:
         self._database: Any = None
         # The response cache whose counts are reported (see _CacheCollector).
         self.cache: Any = None
+        self._by_request: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         for kind in OUTBOX_KINDS:
             metrics.outbox_sent.labels(name, kind)
             metrics.outbox_failed.labels(name, kind)
@@ -199,15 +200,27 @@ class SiteMetrics:
         method = one_of(request.method.decode("ascii", "replace"), METHODS)
 
         def finished(result: object) -> None:
-            metrics = self.metrics
-            metrics.http_requests.labels(
-                self.name, route, method, str(int(request.code))
-            ).inc()
-            metrics.http_duration.labels(self.name, route).observe(
-                max(0.0, self._clock.seconds() - started)
-            )
+            counter, histogram = self._request_metrics(route, method, request.code)
+            counter.inc()
+            histogram.observe(max(0.0, self._clock.seconds() - started))
 
         request.notifyFinish().addBoth(finished)
+
+    def _request_metrics(self, route: str, method: str, code: int) -> tuple[Any, Any]:
+        """
+        Return the request counter and latency histogram of one route,
+        method and status, looked up once (C{labels} costs more than the
+        count itself).
+        """
+        key = (route, method, code)
+        found = self._by_request.get(key)
+        if found is None:
+            metrics = self.metrics
+            found = self._by_request[key] = (
+                metrics.http_requests.labels(self.name, route, method, str(int(code))),
+                metrics.http_duration.labels(self.name, route),
+            )
+        return found
 
     # Comments
 

@@ -137,7 +137,7 @@ class MetricsDaemonTests(DaemonMixin, SynchronousTestCase):
             value("isso_outbox_messages", kind="mail", state="waiting"), 0
         )
         # Nothing of the paths asked for became a label.
-        status, body = fetch(f"http://127.0.0.1:{self.metrics_port}/metrics")
+        _, body = fetch(f"http://127.0.0.1:{self.metrics_port}/metrics")
         self.assertNotIn(b"script", body)
 
     def test_metrics_apart_from_the_site(self) -> None:
