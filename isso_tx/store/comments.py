@@ -10,7 +10,7 @@ query of the site waits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from twisted.enterprise.adbapi import Transaction
@@ -37,7 +37,7 @@ def months_before(now: float, months: int) -> float:
     SQLite's C{datetime(now, 'unixepoch', '-6 month')} reckons it.
     """
     # SQLite keeps milliseconds, then drops them when it prints the date.
-    moment = datetime.fromtimestamp(round(now * 1000) // 1000, timezone.utc)
+    moment = datetime.fromtimestamp(round(now * 1000) // 1000, UTC)
     year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
     first = moment.replace(year=year, month=month + 1, day=1)
     return (first + timedelta(days=moment.day - 1)).timestamp()

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from twisted.enterprise.adbapi import Transaction
 
-
 # Keeps the newest rendering of a comment that already has one.
 _REPLACE = (
     "ON CONFLICT (id) DO UPDATE SET source = excluded.source, html = excluded.html"
