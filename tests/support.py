@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from http.cookiejar import CookieJar
+from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +23,8 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from isso_tx.config import SiteConfig, load_site_config
 from isso_tx.site import CommentSite, open_site
 from isso_tx.tap import IssoWebSite
+
+from .pgcluster import fresh_database
 
 HOST = "http://example.org"
 
@@ -171,10 +175,16 @@ class SiteTestCase(TestCase):
 
     # Added to the base configuration of write_config.
     config = "[guard]\nenabled = false\n[hash]\nalgorithm = none\n"
+    # Where the site keeps its comments: "sqlite" (a file in the test's
+    # folder) or "postgresql" (a fresh database of tests/pgcluster.py).
+    backend = "sqlite"
 
     def setUp(self) -> Deferred[None]:
         directory = self.mktemp()
-        self.config_path = write_config(directory, self.config)
+        config = self.config
+        if self.backend == "postgresql":
+            config = _merge(config, f"[general]\ndbpath = {fresh_database(self)}\n")
+        self.config_path = write_config(directory, config)
         return self.start_site(load_site_config(self.config_path))
 
     @inlineCallbacks
@@ -189,6 +199,26 @@ class SiteTestCase(TestCase):
         self.addCleanup(self.port.stopListening)
         self.base = f"http://127.0.0.1:{self.port.getHost().port}"
         self.client = self.reader()
+
+    def connect_database(self) -> Any:
+        """
+        Open the site's database beside the daemon, as another program
+        would: a DB-API connection taking C{?} placeholders, whichever the
+        backend; closed when the test ends.
+        """
+        dbpath = self.site_config.general.dbpath
+        if self.backend == "postgresql":
+            import psycopg
+
+            from isso_tx.pg import TranslatingCursor
+
+            conn: Any = psycopg.connect(
+                dbpath, autocommit=True, cursor_factory=TranslatingCursor
+            )
+        else:
+            conn = sqlite3.connect(dbpath)
+        self.addCleanup(conn.close)
+        return conn
 
     def reader(self, address: str = "192.0.2.10") -> Client:
         return Client(self.base, address)
@@ -207,3 +237,32 @@ class SiteTestCase(TestCase):
         )
         self.assertIn(response.code, (201, 202), response)
         return response.json()
+
+
+def on_postgresql(namespace: dict[str, Any], *modules: ModuleType) -> None:
+    """
+    Put into C{namespace} (a test module's globals) a copy of each
+    L{SiteTestCase} of C{modules} that runs its tests on PostgreSQL.
+
+    Only the new classes are added, so the originals still run once, on
+    SQLite, from their own modules.  A class with a true C{sqlite_only}
+    attribute is left out.
+    """
+    for module in modules:
+        for name, value in sorted(vars(module).items()):
+            if (
+                isinstance(value, type)
+                and issubclass(value, SiteTestCase)
+                and value.__module__ == module.__name__
+                and not getattr(value, "sqlite_only", False)
+            ):
+                variant = f"{name}OnPostgreSQL"
+                namespace[variant] = type(
+                    variant,
+                    (value,),
+                    {
+                        "backend": "postgresql",
+                        "__module__": namespace["__name__"],
+                        "__doc__": f"{value.__doc__ or name} (on PostgreSQL)",
+                    },
+                )

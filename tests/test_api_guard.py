@@ -7,7 +7,6 @@ new threads.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -39,12 +38,10 @@ class DatabaseMixin:
     sharing the database file would.
     """
 
-    def db(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.site_config.general.dbpath)
-        self.addCleanup(conn.close)
-        return conn
+    def db(self) -> Any:
+        return self.connect_database()
 
-    def age(self, seconds: float, where: str = "1", *params: Any) -> None:
+    def age(self, seconds: float, where: str = "1 = 1", *params: Any) -> None:
         """
         Move the creation time of some comments C{seconds} into the past.
         """
