@@ -39,6 +39,13 @@ class DatabaseError(Exception):
     """
 
 
+class DatabaseUnavailable(Exception):
+    """
+    The database server cannot be reached just now (stopped, restarting,
+    or too slow to answer); a request may be tried again shortly.
+    """
+
+
 def _statements(name: str) -> Iterator[str]:
     """
     Yield the SQL statements of one of our schema files, one by one.
@@ -414,7 +421,21 @@ class Database(Service):
     ) -> Deferred[T]:
         return self._pool.runInteraction(interaction, *args, **kwargs)
 
+    def data_version(self) -> Deferred[int]:
+        """
+        Return a number that changes when another program (Isso, the
+        command line, another daemon) has written to the database since
+        the last call: L{isso_tx.site} drops its cached answers then.
+        Writes through this pool do not change it.
+        """
+        return self.run(_data_version_interaction)
+
     def stopService(self) -> Deferred[None] | None:
         super().stopService()
         self._pool.close()
         return None
+
+
+def _data_version_interaction(txn: Any) -> int:
+    txn.execute("PRAGMA data_version")
+    return txn.fetchone()[0]

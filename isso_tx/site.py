@@ -15,6 +15,7 @@ from twisted.web.resource import IResource
 from .addresses import Origins, ProxyPolicy
 from .caches import ResponseCache
 from .db import Database, prepare_database
+from .dialect import is_postgres_uri
 from .hashing import AuthorHasher
 from .mail import Mailer
 from .markup import Markup
@@ -35,11 +36,6 @@ from .views.thread import ThreadResource
 
 # How often writes by other programs (the command line, Isso) are looked for.
 EXTERNAL_WRITES_CHECK = 2.0
-
-
-def _data_version_interaction(txn: Any) -> int:
-    txn.execute("PRAGMA data_version")
-    return txn.fetchone()[0]
 
 
 class CommentSite(MultiService):
@@ -71,7 +67,7 @@ class CommentSite(MultiService):
         self.config = config
         self.clock = reactor
         if database is None:
-            database = Database(config.general.dbpath, reactor)
+            database = _open_database(config, reactor)
         self.database = database
         self.database.setServiceParent(self)
         self.signer = Signer(session_key, reactor)
@@ -138,7 +134,7 @@ class CommentSite(MultiService):
             "Serving site {name!r} at {mount}: database {path}, websites {hosts}",
             name=self.config.general.name or "(default)",
             mount=self.mount,
-            path=self.config.general.dbpath,
+            path=self.database.path,
             hosts=", ".join(self.config.general.hosts),
         )
         # Not "warning": log observers (trial's among them) take an event
@@ -151,11 +147,11 @@ class CommentSite(MultiService):
         )
 
     async def _watch(self) -> None:
-        version = await self.database.run(_data_version_interaction)
+        version = await self.database.data_version()
         if self._data_version is not None and version != self._data_version:
             self.log.info(
                 "{path} was changed by another program; dropping cached threads",
-                path=self.config.general.dbpath,
+                path=self.database.path,
             )
             self.responses.clear()
             await self.renderer.sweep()
@@ -244,5 +240,24 @@ def open_site(
     @param database: passed on to L{CommentSite}.
     @raise isso_tx.db.DatabaseError: the database cannot be used.
     """
-    session_key = prepare_database(config.general.dbpath, config.general.session_key)
+    general = config.general
+    if is_postgres_uri(general.dbpath):
+        from .pg import prepare_postgres
+
+        session_key = prepare_postgres(general.dbpath, general.session_key)
+    else:
+        session_key = prepare_database(general.dbpath, general.session_key)
     return CommentSite(config, session_key, reactor, database)
+
+
+def _open_database(config: SiteConfig, reactor: Any) -> Database:
+    """
+    Return the pool of the site's database: a SQLite file, or a PostgreSQL
+    server when C{[general] dbpath} is a URI.
+    """
+    if is_postgres_uri(config.general.dbpath):
+        # The driver is loaded only by sites that use it.
+        from .pg import PostgresDatabase
+
+        return PostgresDatabase(config.general.dbpath, reactor, config.database)
+    return Database(config.general.dbpath, reactor)

@@ -27,6 +27,7 @@ from .config import (
     load_site_config,
 )
 from .db import DatabaseError, access_problem
+from .dialect import is_postgres_uri
 from .listening import listen_problems
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
@@ -174,6 +175,8 @@ def open_sites(configs: list[SiteConfig], reactor: Any) -> list[CommentSite]:
     # Every site's database is checked before any is created, so that a
     # problem with the second leaves no new file behind for the first.
     for config in configs:
+        if is_postgres_uri(config.general.dbpath):
+            continue
         problem = access_problem(config.general.dbpath)
         if problem is not None:
             raise StartupError(f"{config.path}: [general] dbpath: {problem}")

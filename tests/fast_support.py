@@ -143,6 +143,13 @@ class InlineDatabase(Service):
         self._held = None
         return late.addCallback(lambda _: result)
 
+    def data_version(self) -> Deferred[int]:
+        """
+        Return SQLite's count of writes by other connections, as the
+        daemon's L{isso_tx.db.Database} does.
+        """
+        return self.run(lambda txn: txn.execute("PRAGMA data_version").fetchone()[0])
+
     def hold_next(self) -> Callable[[], None]:
         """
         Let the next interaction run now but deliver its result only when

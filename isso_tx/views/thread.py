@@ -23,14 +23,14 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ..caches import ResponseCache
-from ..db import Database
+from ..db import Database, DatabaseUnavailable
 from ..hashing import AuthorHasher, author_subject
 from ..rendering import Renderer
 from ..settings import GeneralConfig
 from ..shapes import listed_comment
 from ..store.threads import SORTS, thread_page_interaction
 from ..validation import parse_int
-from .http import JSON_TYPE, BadRequest, HTTPError, error_body
+from .http import JSON_TYPE, BadRequest, HTTPError, error_body, unavailable_body
 
 LARGEST = 2**62
 
@@ -140,6 +140,10 @@ class ThreadResource(Resource):
         def fail(failure: Any) -> None:
             if failure.check(CancelledError):
                 # The reader went away (a reload, say): nobody to answer.
+                return
+            if failure.check(DatabaseUnavailable):
+                request.write(unavailable_body(request))
+                request.finish()
                 return
             self.log.failure("While reading thread {uri}", failure, uri=query.uri)
             request.write(error_body(request, 500, "the thread could not be read"))

@@ -4,7 +4,7 @@ Feature tests: reading threads over HTTP (GET /?uri=…).
 
 from __future__ import annotations
 
-import sqlite3
+from typing import Any
 
 from twisted.internet.defer import inlineCallbacks
 
@@ -12,10 +12,8 @@ from ..support import SiteTestCase
 
 
 class ThreadTests(SiteTestCase):
-    def db(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.site_config.general.dbpath)
-        self.addCleanup(conn.close)
-        return conn
+    def db(self) -> Any:
+        return self.connect_database()
 
     @inlineCallbacks
     def ids(self, query: str):
@@ -193,7 +191,8 @@ class ThreadTests(SiteTestCase):
         conn = self.db()
         conn.execute(
             "INSERT INTO comments (tid, created, mode, text, voters, remote_addr) "
-            "VALUES (1, 1, 1, 'from *isso*', x'', '10.0.0.0')"
+            "VALUES (1, 1, 1, 'from *isso*', ?, '10.0.0.0')",
+            (b"",),
         )
         conn.commit()
         yield self.site._check_external_writes()
