@@ -135,7 +135,7 @@ http {{
                 return
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"nginx did not start:\n{self.errors()}")
+                    raise RuntimeError(f"nginx did not start:\n{self.errors()[-4000:]}")
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
@@ -163,4 +163,4 @@ http {{
             if os.path.exists(path):
                 with open(path, encoding="utf-8", errors="replace") as f:
                     text.append(f.read())
-        return "\n".join(text)[-4000:]
+        return "\n".join(text)
