@@ -10,10 +10,12 @@ from twisted.internet.error import ConnectionDone
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
+from twisted.python.usage import UsageError
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 
 from isso_tx.draining import DrainingChannel, DrainingSite
+from isso_tx.tap import Options
 
 GET = b"GET / HTTP/1.1\r\nHost: comments.example\r\n\r\n"
 
@@ -109,3 +111,28 @@ class DrainTests(SynchronousTestCase):
         With no connection open, the drain is over at once.
         """
         self.assertIsNone(self.successResultOf(self.site.drain(10)))
+
+
+class DrainTimeoutOptionTests(SynchronousTestCase):
+    def test_default_and_given(self) -> None:
+        """
+        C{--drain-timeout} sets how long a stopping daemon waits, 10 s unless
+        given.
+        """
+        options = Options()
+        options.parseOptions(["--config", "site.cfg"])
+        self.assertEqual(options["drain-timeout"], 10)
+        options = Options()
+        options.parseOptions(["--config", "site.cfg", "--drain-timeout", "2.5"])
+        self.assertEqual(options["drain-timeout"], 2.5)
+
+    def test_not_a_number(self) -> None:
+        """
+        A drain timeout that is not a number of seconds is refused, naming
+        the option.
+        """
+        for value in ("soon", "-1", "inf", "nan"):
+            error = self.assertRaises(
+                UsageError, Options().parseOptions, ["--drain-timeout", value]
+            )
+            self.assertIn("--drain-timeout", str(error))
