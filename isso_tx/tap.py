@@ -5,10 +5,13 @@ C{twistd isso}: command-line options and the service tree.
 from __future__ import annotations
 
 import os
+import signal
 from typing import Any
 
 from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
+from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
+from twisted.internet.endpoints import AdoptedStreamServerEndpoint
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger, globalLogPublisher, textFileLogObserver
@@ -28,10 +31,11 @@ from .config import (
 )
 from .db import DatabaseError, access_problem
 from .dialect import is_postgres_uri
+from .draining import DRAIN_TIMEOUT, DrainingChannel, DrainingSite, close_listening
 from .listening import listen_problems
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
-from .views.http import BoundedChannel, LimitedRequest
+from .views.http import LimitedRequest
 
 log = Logger()
 # One line per request, under a namespace of its own so that it can be
@@ -40,7 +44,7 @@ access_log = Logger(namespace="isso_tx.access")
 
 
 class Options(usage.Options):
-    synopsis = "[--config FILE] [--listen ENDPOINT ...]"
+    synopsis = "[--config FILE] [--listen ENDPOINT ...] [--drain-timeout SECONDS]"
     longdesc = (
         "Serve Isso's comments API from Isso's own configuration file and "
         "database. Without --config, $ISSO_SETTINGS or "
@@ -51,6 +55,7 @@ class Options(usage.Options):
         super().__init__()
         self["configs"] = []
         self["listen"] = []
+        self["drain-timeout"] = DRAIN_TIMEOUT
 
     def opt_config(self, path: str) -> None:
         """
@@ -68,6 +73,21 @@ class Options(usage.Options):
         """
         self["listen"].append(endpoint)
 
+    def opt_drain_timeout(self, seconds: str) -> None:
+        """
+        On SIGTERM, wait at most this many seconds for the requests in
+        flight before closing their connections (default: 10).
+        """
+        try:
+            value = float(seconds)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value < float("inf"):
+            raise usage.UsageError(
+                f"--drain-timeout: {seconds!r} is not a number of seconds"
+            )
+        self["drain-timeout"] = value
+
     def postOptions(self) -> None:
         self["configs"] = config_paths(self["configs"])
 
@@ -81,13 +101,14 @@ class StartupError(SystemExit):
         super().__init__(f"isso-tx: {message}")
 
 
-class IssoWebSite(Site):
+class IssoWebSite(DrainingSite):
     """
-    The HTTP factory: bounded request heads and bodies, and an access log
-    through twisted.logger.
+    The HTTP factory: bounded request heads and bodies, an access log
+    through twisted.logger, and connections that can be drained when the
+    daemon stops.
     """
 
-    protocol = BoundedChannel
+    protocol = DrainingChannel
     requestFactory = LimitedRequest
     displayTracebacks = False
     # The listener logs where it listens, by the configuration's name for
@@ -134,6 +155,48 @@ class Listener(StreamServerEndpointService):
     def _bound(self, port: IListeningPort) -> IListeningPort:
         self.port = port
         return port
+
+    def stopService(self) -> Deferred[None] | None:
+        if self.port is not None:
+            # A socket passed in by systemd stays with systemd, which queues
+            # new connections for the next daemon.
+            lent = isinstance(self.endpoint, AdoptedStreamServerEndpoint)
+            close_listening(self.port, lent)
+        return super().stopService()
+
+
+class Daemon(service.MultiService):
+    """
+    The daemon's service tree, which stops in order: its listeners first
+    (new connections go elsewhere), then the requests in flight are
+    finished (at most C{drain_timeout} seconds), then the sites stop
+    (their databases close once the last write is done).
+    """
+
+    def __init__(self, web: DrainingSite, drain_timeout: float, reactor: Any) -> None:
+        super().__init__()
+        self.web = web
+        self.drain_timeout = drain_timeout
+        self.reactor = reactor
+
+    def stopService(self) -> Deferred[Any]:
+        service.Service.stopService(self)
+        listeners = [s for s in self if isinstance(s, Listener)]
+        others = [s for s in reversed(list(self)) if not isinstance(s, Listener)]
+        stopped = DeferredList([maybeDeferred(s.stopService) for s in listeners])
+        stopped.addCallback(lambda _: self.web.drain(self.drain_timeout))
+        stopped.addCallback(self._drained)
+        stopped.addCallback(
+            lambda _: DeferredList([maybeDeferred(s.stopService) for s in others])
+        )
+        return stopped
+
+    def _drained(self, result: None) -> None:
+        # twistd ends a process stopped by SIGTERM by raising the signal
+        # again, so that it reports having been killed; a daemon that has
+        # stopped as asked, having finished its work, exits with status 0.
+        if getattr(self.reactor, "_exitSignal", None) == signal.SIGTERM:
+            self.reactor._exitSignal = None
 
 
 def _listener(description: str, factory: Site, reactor: Any) -> Listener:
@@ -272,12 +335,12 @@ def makeService(options: Options, reactor: Any = None) -> service.IService:
 
     log_to_files(configs)
 
-    top = service.MultiService()
     sites = open_sites(configs, reactor)
+    factory = IssoWebSite(root_resource(sites), reactor=reactor)
+    top = Daemon(factory, options["drain-timeout"], reactor)
     for site in sites:
         site.setServiceParent(top)
 
-    factory = IssoWebSite(root_resource(sites), reactor=reactor)
     for description in listen_addresses(options, configs):
         _listener(description, factory, reactor).setServiceParent(top)
     return top
