@@ -9,7 +9,8 @@ one module per concern.
   - C{renderings}: the stored HTML of comments;
   - C{pending}: publishing and purging comments awaiting moderation;
   - C{recipients}: who is told about a reply, unsubscribing;
-  - C{admin}: the admin panel's listing.
+  - C{admin}: the admin panel's listing;
+  - C{changes}: which threads other processes changed (L{isso_tx.changes}).
 
 Each public C{*_interaction} is an adbapi interaction: a plain function of
 a DB-API transaction, run in the pool's thread by
@@ -21,8 +22,8 @@ C{INSERT OR REPLACE} (C{renderings}), C{json_each} for a list passed as
 one parameter and C{IS ?} comparing with NULL (C{threads}), C{strftime}
 and C{datetime} date arithmetic (C{comments}), and the C{?} parameter
 style everywhere.  SQL outside this package: the schema and migrations
-(L{isso_tx.db}), the guard's checks (L{isso_tx.guard}), the poll for
-other writers (C{PRAGMA data_version}, L{isso_tx.site}), and the offline
+(L{isso_tx.db}) with the triggers that keep C{isso_tx_changes}, the
+guard's checks (L{isso_tx.guard}), and the offline
 tools on a C{sqlite3} connection of their own (L{isso_tx.importers},
 L{isso_tx.cli}).
 """
