@@ -195,7 +195,7 @@ class CommentSite(MultiService):
             self.client_config,
         )
         sessions = AdminSessions(
-            config.admin.password, self.signer, addressing, self.clock
+            config.admin.password, self.signer, self.database, addressing, self.clock
         )
         admin = AdminPanel(
             config.admin,

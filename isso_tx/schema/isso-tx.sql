@@ -96,3 +96,26 @@ BEGIN
         SELECT old.uri, (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
         WHERE old.uri IS NOT NULL;
 END;
+
+-- Admin sessions signed out before they expired, so that no daemon of the
+-- site accepts their cookie again.  Rows go once the cookie would have.
+CREATE TABLE IF NOT EXISTS isso_tx_admin_revoked (
+    sid TEXT NOT NULL,
+    expires DOUBLE PRECISION NOT NULL
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS isso_tx_admin_revoked_sid
+    ON isso_tx_admin_revoked (sid);
+
+-- Sign-in attempts to the admin panel that did not succeed, per client
+-- network, counted by every daemon of the site.  Rows go once they no
+-- longer count.
+CREATE TABLE IF NOT EXISTS isso_tx_login_failures (
+    network TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS isso_tx_login_failures_network
+    ON isso_tx_login_failures (network, at);
+CREATE INDEX IF NOT EXISTS isso_tx_login_failures_at
+    ON isso_tx_login_failures (at);

@@ -295,3 +295,45 @@ class ModerationTests(TwoDaemons):
             self.assertEqual(code, 303, body)
             seen += comment_id in [c["id"] for c in reader.thread("/approve/")]
         self.assertEqual(seen, ROUNDS)
+
+
+class AdminTests(TwoDaemons):
+    """
+    The owner's sign-in, whichever daemon answers.
+    """
+
+    def test_sign_out_everywhere(self) -> None:
+        """
+        A session opened on one daemon opens the panel on the other, and
+        once signed out on one, neither accepts it.
+        """
+        first, second = self.daemons
+        session = self.sign_in(first)
+        self.assertEqual(second.request("GET", "/admin/", cookies=session)[0], 200)
+        code, headers, _ = second.request(
+            "POST", "/logout/", form={"csrf": self.csrf(second, session)},
+            cookies=session,
+        )
+        self.assertEqual((code, headers["Location"]), (303, "/login/?bye=1"))
+        for daemon in self.daemons:
+            code, headers, _ = daemon.request("GET", "/admin/", cookies=session)
+            self.assertEqual((code, headers["Location"]), (302, "/login/"))
+
+    def test_throttle_counts_both(self) -> None:
+        """
+        Five wrong passwords from one network, spread over both daemons,
+        close sign-in from that network on both, even with the right one.
+        """
+        for i in range(5):
+            code, _, _ = self.daemons[i % 2].request(
+                "POST", "/login/", form={"password": "guess"}, reader="203.0.113.5"
+            )
+            self.assertEqual(code, 403)
+        for daemon in self.daemons:
+            code, headers, _ = daemon.request(
+                "POST", "/login/", form={"password": PASSWORD}, reader="203.0.113.6"
+            )
+            self.assertEqual(code, 429)
+            # Fifteen minutes from the first failure, a moment ago.
+            self.assertIn(headers["Retry-After"], ("899", "900"))
+        self.sign_in(self.daemons[1], reader="198.51.100.77")
