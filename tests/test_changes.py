@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.trial.unittest import SynchronousTestCase
 
 from isso_tx.changes import Changes, Freshness, SQLiteChangeFeed
-from isso_tx.db import prepare_database
+from isso_tx.db import prepare_database, serialised
 
 from .fast_support import InlineDatabase
 
@@ -211,3 +212,41 @@ class FreshnessTests(SynchronousTestCase):
         self.failureResultOf(waiting)
         self.feed.asked[0].callback(Changes())
         self.assertEqual(self.forgotten, [Changes()])
+
+
+class SerialisedTests(SynchronousTestCase):
+    """
+    Interactions that read and then write on what they read, with another
+    process writing the same file.
+    """
+
+    def test_write_lock_from_the_first_read(self) -> None:
+        """
+        No other process can commit between a serialised interaction's read
+        and its write; an unmarked one lets it.
+        """
+        path = os.path.abspath(self.mktemp())
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        prepare_database(path)
+        database = InlineDatabase(path)
+        self.addCleanup(database.stopService)
+
+        def other_writer_commits() -> bool:
+            other = sqlite3.connect(path, timeout=0)
+            try:
+                other.execute("INSERT INTO threads (uri, title) VALUES ('/x/', 'X')")
+                other.commit()
+                return True
+            except sqlite3.OperationalError:
+                return False
+            finally:
+                other.close()
+
+        def read_then_write(txn: Any) -> bool:
+            txn.execute("SELECT count(*) FROM threads")
+            committed = other_writer_commits()
+            txn.execute("DELETE FROM threads WHERE uri = '/x/'")
+            return committed
+
+        self.assertTrue(self.successResultOf(database.run(read_then_write)))
+        self.assertFalse(self.successResultOf(database.run(serialised(read_then_write))))
