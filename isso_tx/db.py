@@ -392,6 +392,39 @@ def _prepare_connection(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def serialised(interaction: F) -> F:
+    """
+    Mark an interaction that reads rows and then writes on what it read (a
+    vote checks who voted, moderation checks a comment's state): it runs
+    with the database's write lock held from its first statement, so that
+    no other process (a second daemon on the same database) writes in
+    between.  Interactions that only read, or only write, need no mark:
+    SQLite readers never wait.
+    """
+    interaction.serialised = True  # type: ignore[attr-defined]
+    return interaction
+
+
+def transaction_of(interaction: Callable[..., T]) -> Callable[..., T]:
+    """
+    Return what runs C{interaction} as the transaction its mark asks for
+    (see L{serialised}): a function of the same arguments.
+    """
+    if not getattr(interaction, "serialised", False):
+        return interaction
+
+    def locked(txn: Any, *args: Any, **kwargs: Any) -> T:
+        # Python's sqlite3 would begin only at the first write, after the
+        # reads; once begun here, it begins nothing more.
+        txn.execute("BEGIN IMMEDIATE")
+        return interaction(txn, *args, **kwargs)
+
+    return locked
+
+
 class Database(Service):
     """
     One site's database: a single-connection pool that serialises all
@@ -419,16 +452,7 @@ class Database(Service):
     def run(
         self, interaction: Callable[..., T], *args: Any, **kwargs: Any
     ) -> Deferred[T]:
-        return self._pool.runInteraction(interaction, *args, **kwargs)
-
-    def data_version(self) -> Deferred[int]:
-        """
-        Return a number that changes when another program (Isso, the
-        command line, another daemon) has written to the database since
-        the last call: L{isso_tx.site} drops its cached answers then.
-        Writes through this pool do not change it.
-        """
-        return self.run(_data_version_interaction)
+        return self._pool.runInteraction(transaction_of(interaction), *args, **kwargs)
 
     def stopService(self) -> Deferred[None] | None:
         super().stopService()
@@ -436,6 +460,3 @@ class Database(Service):
         return None
 
 
-def _data_version_interaction(txn: Any) -> int:
-    txn.execute("PRAGMA data_version")
-    return txn.fetchone()[0]

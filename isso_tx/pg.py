@@ -219,8 +219,17 @@ class _StaleConnection(Exception):
     """
 
 
+# The name of the lock that serialised interactions take (see
+# isso_tx.db.serialised), shared by every daemon of the database.
+SERIALISED_LOCK = 1396861
+
+
 def _tracked(txn: Any, interaction: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
+        if getattr(interaction, "serialised", False):
+            # What SQLite's BEGIN IMMEDIATE is there: one such transaction
+            # at a time, whichever daemon runs it.
+            txn.execute("SELECT pg_advisory_xact_lock(?)", (SERIALISED_LOCK,))
         return interaction(txn, *args, **kwargs)
     except psycopg.OperationalError as e:
         if txn.succeeded == 0 and txn.connection.closed:
@@ -285,17 +294,3 @@ class PostgresDatabase(Database):
                 f"{self.path}: {reason.splitlines()[0] if reason else 'connection lost'}"
             )
         return failure
-
-    def data_version(self) -> Deferred[int]:
-        """
-        Return the database's change counter, moved by every write of any
-        daemon or program (this one's included).
-        """
-        return self.run(_change_counter_interaction)
-
-
-def _change_counter_interaction(txn: Any) -> int:
-    txn.execute(
-        "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM isso_tx_changes"
-    )
-    return int(txn.fetchone()[0])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.application.internet import TimerService
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
@@ -14,6 +13,13 @@ from twisted.web.resource import IResource
 
 from .addresses import Origins, ProxyPolicy
 from .caches import ResponseCache
+from .changes import (
+    ChangeFeed,
+    Changes,
+    DatabaseChangeFeed,
+    Freshness,
+    SQLiteChangeFeed,
+)
 from .db import Database, prepare_database
 from .dialect import is_postgres_uri
 from .hashing import AuthorHasher
@@ -33,9 +39,6 @@ from .views.requests import Addressing
 from .views.root import SiteResource
 from .views.static import StaticResource, load_assets
 from .views.thread import ThreadResource
-
-# How often writes by other programs (the command line, Isso) are looked for.
-EXTERNAL_WRITES_CHECK = 2.0
 
 
 class CommentSite(MultiService):
@@ -69,6 +72,14 @@ class CommentSite(MultiService):
         if database is None:
             database = _open_database(config, reactor)
         self.database = database
+        # What other processes commit to the database.  A service before
+        # the database's, so that it stops after the database's pool closed.
+        self.changes: ChangeFeed
+        if is_postgres_uri(config.general.dbpath):
+            self.changes = DatabaseChangeFeed(database)
+        else:
+            self.changes = SQLiteChangeFeed(database)
+            self.changes.setServiceParent(self)
         self.database.setServiceParent(self)
         self.signer = Signer(session_key, reactor)
         self.renderer = Renderer(Markup(config.markup), self.database, reactor)
@@ -77,6 +88,7 @@ class CommentSite(MultiService):
         self.proxies = ProxyPolicy(config.server.trusted_proxies)
         self.titles = TitleFetcher(reactor)
         self.responses = ResponseCache()
+        self.freshness = Freshness(self.changes, self._forget)
         backends: list[Notifier] = []
         if "stdout" in config.general.notify:
             backends.append(StdoutNotifier(self.signer))
@@ -105,11 +117,7 @@ class CommentSite(MultiService):
             config.moderation.purge_after,
         )
         self.client_config = self._client_config()
-        self._data_version: int | None = None
 
-        watcher = TimerService(EXTERNAL_WRITES_CHECK, self._check_external_writes)
-        watcher.clock = reactor
-        watcher.setServiceParent(self)
         purger = self.moderation.purge_service()
         if purger is not None:
             purger.setServiceParent(self)
@@ -146,21 +154,15 @@ class CommentSite(MultiService):
             lambda f: self.log.failure("While rendering stored comments", f)
         )
 
-    async def _watch(self) -> None:
-        version = await self.database.data_version()
-        if self._data_version is not None and version != self._data_version:
-            self.log.info(
-                "{path} was changed by another program; dropping cached threads",
-                path=self.database.path,
-            )
+    def _forget(self, changes: Changes) -> None:
+        """
+        Drop the cached answers that changes committed by any process made
+        stale (this daemon's own writes dropped theirs already).
+        """
+        if changes.everything:
             self.responses.clear()
-            await self.renderer.sweep()
-        self._data_version = version
-
-    def _check_external_writes(self) -> Deferred[None]:
-        d = Deferred.fromCoroutine(self._watch())
-        d.addErrback(lambda f: self.log.failure("While checking the database", f))
-        return d
+        elif changes.uris:
+            self.responses.invalidate(*changes.uris)
 
     def addressing(self) -> Addressing:
         """
@@ -186,6 +188,7 @@ class CommentSite(MultiService):
             self.renderer,
             self.hasher,
             self.responses,
+            self.freshness,
             self.client_config,
         )
         api = CommentsAPI(
@@ -203,7 +206,7 @@ class CommentSite(MultiService):
             self.client_config,
         )
         sessions = AdminSessions(
-            config.admin.password, self.signer, addressing, self.clock
+            config.admin.password, self.signer, self.database, addressing, self.clock
         )
         admin = AdminPanel(
             config.admin,

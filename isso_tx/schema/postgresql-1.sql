@@ -81,23 +81,78 @@ $$;
 CREATE TRIGGER isso_tx_comment_deleted AFTER DELETE ON comments
     FOR EACH ROW EXECUTE FUNCTION isso_tx_comment_deleted();
 
--- Every write to the comments, threads or preferences moves this counter
--- and tells the channel isso_tx_changes on commit, so that each daemon
--- serving the database knows when its cached answers may be stale.
-CREATE SEQUENCE isso_tx_changes;
+-- Which threads changed, and in what order: every daemon serving the
+-- database reads it before answering from its cache (isso_tx/changes.py).
+-- One row per uri, moved to the next number at each change.  The numbers
+-- are taken under a lock held until commit, so that they are committed in
+-- order: a daemon that has read number N has seen every change before it.
+-- The channel isso_tx_changes is told on commit, for whoever listens.
+CREATE TABLE isso_tx_changes (
+    uri TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL
+);
 
-CREATE FUNCTION isso_tx_note_change() RETURNS trigger
+CREATE INDEX isso_tx_changes_seq ON isso_tx_changes (seq);
+
+CREATE SEQUENCE isso_tx_change_numbers;
+
+CREATE FUNCTION isso_tx_note_thread(changed TEXT) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM nextval('isso_tx_changes');
+    IF changed IS NULL THEN
+        RETURN;
+    END IF;
+    -- The number 0x15507c is this lock's name, shared by every daemon.
+    PERFORM pg_advisory_xact_lock(1396860);
+    INSERT INTO isso_tx_changes (uri, seq)
+        VALUES (changed, nextval('isso_tx_change_numbers'))
+        ON CONFLICT (uri) DO UPDATE SET seq = EXCLUDED.seq;
     PERFORM pg_notify('isso_tx_changes', '');
+END
+$$;
+
+CREATE FUNCTION isso_tx_comment_noted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM isso_tx_note_thread((SELECT uri FROM threads WHERE id = OLD.tid));
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM isso_tx_note_thread((SELECT uri FROM threads WHERE id = NEW.tid));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION isso_tx_thread_noted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM isso_tx_note_thread(OLD.uri);
+    IF TG_OP = 'UPDATE' THEN
+        PERFORM isso_tx_note_thread(NEW.uri);
+    END IF;
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER isso_tx_comments_changed AFTER INSERT OR UPDATE OR DELETE ON comments
-    FOR EACH STATEMENT EXECUTE FUNCTION isso_tx_note_change();
-CREATE TRIGGER isso_tx_threads_changed AFTER INSERT OR UPDATE OR DELETE ON threads
-    FOR EACH STATEMENT EXECUTE FUNCTION isso_tx_note_change();
-CREATE TRIGGER isso_tx_preferences_changed AFTER INSERT OR UPDATE OR DELETE ON preferences
-    FOR EACH STATEMENT EXECUTE FUNCTION isso_tx_note_change();
+    FOR EACH ROW EXECUTE FUNCTION isso_tx_comment_noted();
+CREATE TRIGGER isso_tx_threads_changed AFTER UPDATE OR DELETE ON threads
+    FOR EACH ROW EXECUTE FUNCTION isso_tx_thread_noted();
+
+-- Admin sessions signed out before they expired, and sign-in attempts
+-- that failed, shared by every daemon of the site (isso_tx/views/admin_auth.py).
+CREATE TABLE isso_tx_admin_revoked (
+    sid TEXT NOT NULL,
+    expires DOUBLE PRECISION NOT NULL
+);
+
+CREATE UNIQUE INDEX isso_tx_admin_revoked_sid ON isso_tx_admin_revoked (sid);
+
+CREATE TABLE isso_tx_login_failures (
+    network TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+
+CREATE INDEX isso_tx_login_failures_network ON isso_tx_login_failures (network, at);
+CREATE INDEX isso_tx_login_failures_at ON isso_tx_login_failures (at);

@@ -11,7 +11,8 @@ one module per concern.
   - C{recipients}: who is told about a reply, unsubscribing;
   - C{admin}: the admin panel's listing;
   - C{outbox}: mails waiting to leave, and the claims of the daemons
-    sending them.
+    sending them;
+  - C{changes}: which threads other processes changed (L{isso_tx.changes}).
 
 Each public C{*_interaction} is an adbapi interaction: a plain function of
 a DB-API transaction, run in the pool's thread by
@@ -24,8 +25,8 @@ PostgreSQL cursor rewrites; C{INSERT ... ON CONFLICT} and C{RETURNING id};
 an C{IN (?, ?, ...)} list per value; dates computed in Python from the
 injected clock; an alias on every subquery in C{FROM}; C{NULLS FIRST}
 where NULLs are sorted.  SQL outside this package: the schema and migrations
-(L{isso_tx.db}), the guard's checks (L{isso_tx.guard}), the poll for
-other writers (C{PRAGMA data_version}, L{isso_tx.site}), and the offline
+(L{isso_tx.db}), the guard's checks (L{isso_tx.guard}), the triggers that
+keep C{isso_tx_changes} (in the schemas), and the offline
 tools on a C{sqlite3} connection of their own (L{isso_tx.importers},
 L{isso_tx.cli}).
 """

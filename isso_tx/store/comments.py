@@ -16,6 +16,7 @@ from typing import Any
 from twisted.enterprise.adbapi import Transaction
 
 from ..bloom import new_voters
+from ..db import serialised
 from ..guard import Submission, check_guard
 from ..settings import GuardConfig
 from .renderings import Rendering, store_rendering
@@ -248,6 +249,7 @@ def remove_stale_placeholders(txn: Transaction) -> None:
             txn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
 
 
+@serialised
 def delete_comment_interaction(
     txn: Transaction, comment_id: int, placeholder: Rendering
 ) -> dict[str, Any] | None:
