@@ -29,6 +29,7 @@ run: venv $(RUNCFG)
 
 test-deps: venv
 	scripts/bootstrap browser
+	scripts/bootstrap nginx
 
 # Both layers of the suite (see scripts/run-tests); test-fast runs only the
 # tests of one process, which need neither a browser nor child processes.

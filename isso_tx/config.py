@@ -16,9 +16,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from .dialect import is_postgres_uri, masked_uri
 from .settings import (
     SAMPLE_ADMIN_PASSWORD,
     AdminConfig,
+    DatabaseConfig,
     GeneralConfig,
     GuardConfig,
     HashConfig,
@@ -140,6 +142,11 @@ DEFAULTS: dict[str, dict[str, str]] = {
     "rss": {
         "base": "",
         "limit": "100",
+    },
+    # Ours: only read when [general] dbpath is a postgresql:// URI.
+    "database": {
+        "pool-size": "4",
+        "statement-timeout": "5s",
     },
 }
 
@@ -408,6 +415,10 @@ class _SiteReader:
                 base=self.text("rss", "base"),
                 limit=self.count("rss", "limit", minimum=1),
             ),
+            database=DatabaseConfig(
+                pool_size=self.count("database", "pool-size", minimum=1),
+                statement_timeout=self.duration("database", "statement-timeout"),
+            ),
             warnings=(),
         )
         return replace(config, warnings=tuple(self.warnings))
@@ -485,7 +496,8 @@ class _SiteReader:
         dbpath = self.text("general", "dbpath")
         if not dbpath:
             raise self.error("general", "dbpath", "the database path is empty")
-        dbpath = self.relative_path(dbpath)
+        if not is_postgres_uri(dbpath):
+            dbpath = self.relative_path(dbpath)
         name = self.text("general", "name")
         if "/" in name:
             raise self.error("general", "name", f"{name!r}: a site name cannot contain '/'")
@@ -656,10 +668,13 @@ def check_sites(configs: list[SiteConfig]) -> None:
                 f"{name!r} is already the name of {names[name]}",
             )
         names[name] = config.path
-        database = os.path.realpath(config.general.dbpath)
+        database = config.general.dbpath
+        if not is_postgres_uri(database):
+            database = os.path.realpath(database)
         if database in databases:
             raise ConfigError(
                 config.path, "general", "dbpath",
-                f"{database} is already the database of {databases[database]}",
+                f"{masked_uri(database) if is_postgres_uri(database) else database}"
+                f" is already the database of {databases[database]}",
             )
         databases[database] = config.path

@@ -39,6 +39,13 @@ class DatabaseError(Exception):
     """
 
 
+class DatabaseUnavailable(Exception):
+    """
+    The database server cannot be reached just now (stopped, restarting,
+    or too slow to answer); a request may be tried again shortly.
+    """
+
+
 def _statements(name: str) -> Iterator[str]:
     """
     Yield the SQL statements of one of our schema files, one by one.
@@ -385,6 +392,39 @@ def _prepare_connection(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def serialised(interaction: F) -> F:
+    """
+    Mark an interaction that reads rows and then writes on what it read (a
+    vote checks who voted, moderation checks a comment's state): it runs
+    with the database's write lock held from its first statement, so that
+    no other process (a second daemon on the same database) writes in
+    between.  Interactions that only read, or only write, need no mark:
+    SQLite readers never wait.
+    """
+    interaction.serialised = True  # type: ignore[attr-defined]
+    return interaction
+
+
+def transaction_of(interaction: Callable[..., T]) -> Callable[..., T]:
+    """
+    Return what runs C{interaction} as the transaction its mark asks for
+    (see L{serialised}): a function of the same arguments.
+    """
+    if not getattr(interaction, "serialised", False):
+        return interaction
+
+    def locked(txn: Any, *args: Any, **kwargs: Any) -> T:
+        # Python's sqlite3 would begin only at the first write, after the
+        # reads; once begun here, it begins nothing more.
+        txn.execute("BEGIN IMMEDIATE")
+        return interaction(txn, *args, **kwargs)
+
+    return locked
+
+
 class Database(Service):
     """
     One site's database: a single-connection pool that serialises all
@@ -412,9 +452,11 @@ class Database(Service):
     def run(
         self, interaction: Callable[..., T], *args: Any, **kwargs: Any
     ) -> Deferred[T]:
-        return self._pool.runInteraction(interaction, *args, **kwargs)
+        return self._pool.runInteraction(transaction_of(interaction), *args, **kwargs)
 
     def stopService(self) -> Deferred[None] | None:
         super().stopService()
         self._pool.close()
         return None
+
+

@@ -22,7 +22,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from .caches import ResponseCache
-from .db import Database
+from .db import Database, serialised
 from .notify import CommentEvent, Notifiers
 from .rendering import Renderer
 from .shapes import public_comment
@@ -97,6 +97,7 @@ def typed_changes(fields: Mapping[str, str]) -> dict[str, Any]:
 # other request changes the comment in between.
 
 
+@serialised
 def activate_many_interaction(
     txn: Transaction, comment_ids: Iterable[int]
 ) -> list[tuple[dict[str, Any], dict[str, Any]] | None]:
@@ -107,6 +108,7 @@ def activate_many_interaction(
     return [activate_interaction(txn, comment_id) for comment_id in comment_ids]
 
 
+@serialised
 def delete_many_interaction(
     txn: Transaction,
     comment_ids: Iterable[int],
@@ -130,6 +132,7 @@ def delete_many_interaction(
     return results
 
 
+@serialised
 def edit_interaction(
     txn: Transaction,
     comment_id: int,

@@ -111,6 +111,19 @@ class RSSConfig:
 
 
 @dataclass(frozen=True)
+class DatabaseConfig:
+    """
+    How a site talks to a PostgreSQL database (C{[database]}); a SQLite
+    file ignores it.
+    """
+
+    # Connections kept open to the server.
+    pool_size: int = 4
+    # Seconds a statement may run before the server cancels it; 0: no limit.
+    statement_timeout: int = 5
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     path: str
     general: GeneralConfig
@@ -122,6 +135,7 @@ class SiteConfig:
     markup: MarkupConfig
     hash: HashConfig
     rss: RSSConfig
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
     # Harmless problems found while loading (unknown keys, deprecated
     # spellings), to be logged at start-up.
     warnings: tuple[str, ...] = field(default=(), compare=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.application.internet import TimerService
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
@@ -14,7 +13,15 @@ from twisted.web.resource import IResource
 
 from .addresses import Origins, ProxyPolicy
 from .caches import ResponseCache
+from .changes import (
+    ChangeFeed,
+    Changes,
+    DatabaseChangeFeed,
+    Freshness,
+    SQLiteChangeFeed,
+)
 from .db import Database, prepare_database
+from .dialect import is_postgres_uri
 from .hashing import AuthorHasher
 from .mail import Mailer
 from .markup import Markup
@@ -34,14 +41,6 @@ from .views.requests import Addressing
 from .views.root import SiteResource
 from .views.static import StaticResource, load_assets
 from .views.thread import ThreadResource
-
-# How often writes by other programs (the command line, Isso) are looked for.
-EXTERNAL_WRITES_CHECK = 2.0
-
-
-def _data_version_interaction(txn: Any) -> int:
-    txn.execute("PRAGMA data_version")
-    return txn.fetchone()[0]
 
 
 class CommentSite(MultiService):
@@ -76,14 +75,24 @@ class CommentSite(MultiService):
         self.config = config
         self.clock = reactor
         if database is None:
-            database = Database(config.general.dbpath, reactor)
+            database = _open_database(config, reactor)
         self.database = database
+        # What other processes commit to the database.  A service before
+        # the database's, so that it stops after the database's pool closed.
+        self.changes: ChangeFeed
+        if is_postgres_uri(config.general.dbpath):
+            self.changes = DatabaseChangeFeed(database)
+        else:
+            self.changes = SQLiteChangeFeed(database)
+            self.changes.setServiceParent(self)
         self.database.setServiceParent(self)
         if metrics is None:
             metrics = Metrics(reactor).site(config.general.name)
         self.metrics = metrics
         self.metrics.time_database(self.database)
-        self.health = HealthCheck(self.database, reactor)
+        self.health = HealthCheck(
+            self.database, reactor, sqlite=not is_postgres_uri(config.general.dbpath)
+        )
         self.signer = Signer(session_key, reactor)
         self.renderer = Renderer(Markup(config.markup), self.database, reactor)
         self.hasher = AuthorHasher(config.hash, reactor)
@@ -92,6 +101,7 @@ class CommentSite(MultiService):
         self.titles = TitleFetcher(reactor)
         self.responses = ResponseCache()
         self.metrics.cache = self.responses
+        self.freshness = Freshness(self.changes, self._forget)
         backends: list[Notifier] = []
         if "stdout" in config.general.notify:
             backends.append(StdoutNotifier(self.signer))
@@ -122,11 +132,7 @@ class CommentSite(MultiService):
             config.moderation.purge_after,
         )
         self.client_config = self._client_config()
-        self._data_version: int | None = None
 
-        watcher = TimerService(EXTERNAL_WRITES_CHECK, self._check_external_writes)
-        watcher.clock = reactor
-        watcher.setServiceParent(self)
         purger = self.moderation.purge_service()
         if purger is not None:
             purger.setServiceParent(self)
@@ -151,7 +157,7 @@ class CommentSite(MultiService):
             "Serving site {name!r} at {mount}: database {path}, websites {hosts}",
             name=self.config.general.name or "(default)",
             mount=self.mount,
-            path=self.config.general.dbpath,
+            path=self.database.path,
             hosts=", ".join(self.config.general.hosts),
         )
         # Not "warning": log observers (trial's among them) take an event
@@ -163,21 +169,15 @@ class CommentSite(MultiService):
             lambda f: self.log.failure("While rendering stored comments", f)
         )
 
-    async def _watch(self) -> None:
-        version = await self.database.run(_data_version_interaction)
-        if self._data_version is not None and version != self._data_version:
-            self.log.info(
-                "{path} was changed by another program; dropping cached threads",
-                path=self.config.general.dbpath,
-            )
+    def _forget(self, changes: Changes) -> None:
+        """
+        Drop the cached answers that changes committed by any process made
+        stale (this daemon's own writes dropped theirs already).
+        """
+        if changes.everything:
             self.responses.clear()
-            await self.renderer.sweep()
-        self._data_version = version
-
-    def _check_external_writes(self) -> Deferred[None]:
-        d = Deferred.fromCoroutine(self._watch())
-        d.addErrback(lambda f: self.log.failure("While checking the database", f))
-        return d
+        elif changes.uris:
+            self.responses.invalidate(*changes.uris)
 
     def addressing(self) -> Addressing:
         """
@@ -203,6 +203,7 @@ class CommentSite(MultiService):
             self.renderer,
             self.hasher,
             self.responses,
+            self.freshness,
             self.client_config,
         )
         api = CommentsAPI(
@@ -221,7 +222,7 @@ class CommentSite(MultiService):
             self.metrics,
         )
         sessions = AdminSessions(
-            config.admin.password, self.signer, addressing, self.clock
+            config.admin.password, self.signer, self.database, addressing, self.clock
         )
         admin = AdminPanel(
             config.admin,
@@ -263,5 +264,24 @@ def open_site(
     @param database: passed on to L{CommentSite}, and so is C{metrics}.
     @raise isso_tx.db.DatabaseError: the database cannot be used.
     """
-    session_key = prepare_database(config.general.dbpath, config.general.session_key)
+    general = config.general
+    if is_postgres_uri(general.dbpath):
+        from .pg import prepare_postgres
+
+        session_key = prepare_postgres(general.dbpath, general.session_key)
+    else:
+        session_key = prepare_database(general.dbpath, general.session_key)
     return CommentSite(config, session_key, reactor, database, metrics)
+
+
+def _open_database(config: SiteConfig, reactor: Any) -> Database:
+    """
+    Return the pool of the site's database: a SQLite file, or a PostgreSQL
+    server when C{[general] dbpath} is a URI.
+    """
+    if is_postgres_uri(config.general.dbpath):
+        # The driver is loaded only by sites that use it.
+        from .pg import PostgresDatabase
+
+        return PostgresDatabase(config.general.dbpath, reactor, config.database)
+    return Database(config.general.dbpath, reactor)

@@ -5,10 +5,13 @@ C{twistd isso}: command-line options and the service tree.
 from __future__ import annotations
 
 import os
+import signal
 from typing import Any
 
 from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
+from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
+from twisted.internet.endpoints import AdoptedStreamServerEndpoint
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger, globalLogPublisher, textFileLogObserver
@@ -27,11 +30,13 @@ from .config import (
     load_site_config,
 )
 from .db import DatabaseError, access_problem
+from .dialect import is_postgres_uri
+from .draining import DRAIN_TIMEOUT, DrainingChannel, DrainingSite, close_listening
 from .listening import listen_problems
 from .metrics import Metrics
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
-from .views.http import BoundedChannel, LimitedRequest
+from .views.http import LimitedRequest
 from .views.metrics import MetricsBeside, MetricsResource
 
 log = Logger()
@@ -41,7 +46,7 @@ access_log = Logger(namespace="isso_tx.access")
 
 
 class Options(usage.Options):
-    synopsis = "[--config FILE] [--listen ENDPOINT ...]"
+    synopsis = "[--config FILE] [--listen ENDPOINT ...] [--drain-timeout SECONDS]"
     longdesc = (
         "Serve Isso's comments API from Isso's own configuration file and "
         "database. Without --config, $ISSO_SETTINGS or "
@@ -52,6 +57,7 @@ class Options(usage.Options):
         super().__init__()
         self["configs"] = []
         self["listen"] = []
+        self["drain-timeout"] = DRAIN_TIMEOUT
 
     def opt_config(self, path: str) -> None:
         """
@@ -69,6 +75,21 @@ class Options(usage.Options):
         """
         self["listen"].append(endpoint)
 
+    def opt_drain_timeout(self, seconds: str) -> None:
+        """
+        On SIGTERM, wait at most this many seconds for the requests in
+        flight before closing their connections (default: 10).
+        """
+        try:
+            value = float(seconds)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value < float("inf"):
+            raise usage.UsageError(
+                f"--drain-timeout: {seconds!r} is not a number of seconds"
+            )
+        self["drain-timeout"] = value
+
     def postOptions(self) -> None:
         self["configs"] = config_paths(self["configs"])
 
@@ -82,13 +103,14 @@ class StartupError(SystemExit):
         super().__init__(f"isso-tx: {message}")
 
 
-class IssoWebSite(Site):
+class IssoWebSite(DrainingSite):
     """
-    The HTTP factory: bounded request heads and bodies, and an access log
-    through twisted.logger.
+    The HTTP factory: bounded request heads and bodies, an access log
+    through twisted.logger, and connections that can be drained when the
+    daemon stops.
     """
 
-    protocol = BoundedChannel
+    protocol = DrainingChannel
     requestFactory = LimitedRequest
     displayTracebacks = False
     # The listener logs where it listens, by the configuration's name for
@@ -146,6 +168,53 @@ class Listener(StreamServerEndpointService):
         self.port = port
         return port
 
+    def stopService(self) -> Deferred[None] | None:
+        if self.port is not None:
+            # A socket passed in by systemd stays with systemd, which queues
+            # new connections for the next daemon.
+            lent = isinstance(self.endpoint, AdoptedStreamServerEndpoint)
+            close_listening(self.port, lent)
+        return super().stopService()
+
+
+class Daemon(service.MultiService):
+    """
+    The daemon's service tree, which stops in order: its listeners first
+    (new connections go elsewhere), then the requests in flight on the
+    HTTP factories C{webs} are finished (at most C{drain_timeout}
+    seconds), then the sites stop (their databases close once the last
+    write is done).
+    """
+
+    def __init__(
+        self, webs: list[DrainingSite], drain_timeout: float, reactor: Any
+    ) -> None:
+        super().__init__()
+        self.webs = webs
+        self.drain_timeout = drain_timeout
+        self.reactor = reactor
+
+    def stopService(self) -> Deferred[Any]:
+        service.Service.stopService(self)
+        listeners = [s for s in self if isinstance(s, Listener)]
+        others = [s for s in reversed(list(self)) if not isinstance(s, Listener)]
+        stopped = DeferredList([maybeDeferred(s.stopService) for s in listeners])
+        stopped.addCallback(
+            lambda _: DeferredList([web.drain(self.drain_timeout) for web in self.webs])
+        )
+        stopped.addCallback(self._drained)
+        stopped.addCallback(
+            lambda _: DeferredList([maybeDeferred(s.stopService) for s in others])
+        )
+        return stopped
+
+    def _drained(self, result: object) -> None:
+        # twistd ends a process stopped by SIGTERM by raising the signal
+        # again, so that it reports having been killed; a daemon that has
+        # stopped as asked, having finished its work, exits with status 0.
+        if getattr(self.reactor, "_exitSignal", None) == signal.SIGTERM:
+            self.reactor._exitSignal = None
+
 
 def _listener(description: str, factory: Site, reactor: Any) -> Listener:
     from twisted.internet import endpoints
@@ -188,6 +257,8 @@ def open_sites(
     # Every site's database is checked before any is created, so that a
     # problem with the second leaves no new file behind for the first.
     for config in configs:
+        if is_postgres_uri(config.general.dbpath):
+            continue
         problem = access_problem(config.general.dbpath)
         if problem is not None:
             raise StartupError(f"{config.path}: [general] dbpath: {problem}")
@@ -303,24 +374,23 @@ def makeService(options: Options, reactor: Any = None) -> service.IService:
 
     log_to_files(configs)
 
-    top = service.MultiService()
     metrics = Metrics(reactor)
     sites = open_sites(configs, reactor, metrics)
-    for site in sites:
-        site.setServiceParent(top)
-
     root = root_resource(sites)
     scrape = MetricsResource(metrics)
     factory = IssoWebSite(root, reactor=reactor)
+    # Where the operator named an address for both, the metrics are served
+    # beside the site there, and only there.
+    beside = IssoWebSite(MetricsBeside(scrape, root), reactor=reactor)
+    top = Daemon([factory, beside], options["drain-timeout"], reactor)
+    for site in sites:
+        site.setServiceParent(top)
+
     public = listen_addresses(options, configs)
     private = metrics_addresses(configs)
     for description in public:
-        if description in private:
-            # The operator chose to serve the metrics on a public address.
-            beside = IssoWebSite(MetricsBeside(scrape, root), reactor=reactor)
-            _listener(description, beside, reactor).setServiceParent(top)
-        else:
-            _listener(description, factory, reactor).setServiceParent(top)
+        serving = beside if description in private else factory
+        _listener(description, serving, reactor).setServiceParent(top)
     scrapes = MetricsSite(scrape, reactor=reactor)
     for description in private:
         if description not in public:

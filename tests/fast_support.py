@@ -48,7 +48,7 @@ from twisted.web.resource import IResource
 from zope.interface import implementer
 
 from isso_tx.config import load_site_config
-from isso_tx.db import _prepare_connection, prepare_database
+from isso_tx.db import _prepare_connection, prepare_database, transaction_of
 from isso_tx.settings import SiteConfig
 from isso_tx.site import CommentSite, open_site
 
@@ -128,7 +128,7 @@ class InlineDatabase(Service):
         self.calls += 1
         cursor = self._connection.cursor()
         try:
-            result = interaction(cursor, *args, **kwargs)
+            result = transaction_of(interaction)(cursor, *args, **kwargs)
             cursor.close()
             self._connection.commit()
         except BaseException:  # noqa: BLE001 - rolled back and handed on, as adbapi does
@@ -142,6 +142,7 @@ class InlineDatabase(Service):
         self._held.append(late)
         self._held = None
         return late.addCallback(lambda _: result)
+
 
     def hold_next(self) -> Callable[[], None]:
         """

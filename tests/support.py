@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 from http.cookiejar import CookieJar
+from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +23,8 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from isso_tx.config import SiteConfig, load_site_config
 from isso_tx.site import CommentSite, open_site
 from isso_tx.tap import IssoWebSite
+
+from .pgcluster import fresh_database
 
 HOST = "http://example.org"
 
@@ -172,10 +175,16 @@ class SiteTestCase(TestCase):
 
     # Added to the base configuration of write_config.
     config = "[guard]\nenabled = false\n[hash]\nalgorithm = none\n"
+    # Where the site keeps its comments: "sqlite" (a file in the test's
+    # folder) or "postgresql" (a fresh database of tests/pgcluster.py).
+    backend = "sqlite"
 
     def setUp(self) -> Deferred[None]:
         directory = self.mktemp()
-        self.config_path = write_config(directory, self.config)
+        config = self.config
+        if self.backend == "postgresql":
+            config = _merge(config, f"[general]\ndbpath = {fresh_database(self)}\n")
+        self.config_path = write_config(directory, config)
         return self.start_site(load_site_config(self.config_path))
 
     @inlineCallbacks
@@ -190,6 +199,26 @@ class SiteTestCase(TestCase):
         self.addCleanup(self.port.stopListening)
         self.base = f"http://127.0.0.1:{self.port.getHost().port}"
         self.client = self.reader()
+
+    def connect_database(self) -> Any:
+        """
+        Open the site's database beside the daemon, as another program
+        would: a DB-API connection taking C{?} placeholders, whichever the
+        backend; closed when the test ends.
+        """
+        dbpath = self.site_config.general.dbpath
+        if self.backend == "postgresql":
+            import psycopg
+
+            from isso_tx.pg import TranslatingCursor
+
+            conn: Any = psycopg.connect(
+                dbpath, autocommit=True, cursor_factory=TranslatingCursor
+            )
+        else:
+            conn = sqlite3.connect(dbpath)
+        self.addCleanup(conn.close)
+        return conn
 
     def reader(self, address: str = "192.0.2.10") -> Client:
         return Client(self.base, address)
@@ -216,12 +245,10 @@ class DatabaseMixin:
     sharing the database file would.
     """
 
-    def db(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.site_config.general.dbpath)
-        self.addCleanup(conn.close)
-        return conn
+    def db(self) -> Any:
+        return self.connect_database()
 
-    def age(self, seconds: float, where: str = "1", *params: Any) -> None:
+    def age(self, seconds: float, where: str = "1 = 1", *params: Any) -> None:
         """
         Move the creation time of some comments C{seconds} into the past.
         """
@@ -234,3 +261,32 @@ class DatabaseMixin:
 
     def stored(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return self.db().execute(sql, params).fetchall()
+
+
+def on_postgresql(namespace: dict[str, Any], *modules: ModuleType) -> None:
+    """
+    Put into C{namespace} (a test module's globals) a copy of each
+    L{SiteTestCase} of C{modules} that runs its tests on PostgreSQL.
+
+    Only the new classes are added, so the originals still run once, on
+    SQLite, from their own modules.  A class with a true C{sqlite_only}
+    attribute is left out.
+    """
+    for module in modules:
+        for name, value in sorted(vars(module).items()):
+            if (
+                isinstance(value, type)
+                and issubclass(value, SiteTestCase)
+                and value.__module__ == module.__name__
+                and not getattr(value, "sqlite_only", False)
+            ):
+                variant = f"{name}OnPostgreSQL"
+                namespace[variant] = type(
+                    variant,
+                    (value,),
+                    {
+                        "backend": "postgresql",
+                        "__module__": namespace["__name__"],
+                        "__doc__": f"{value.__doc__ or name} (on PostgreSQL)",
+                    },
+                )

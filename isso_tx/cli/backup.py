@@ -15,7 +15,7 @@ from .common import (
     Command,
     CommandError,
     argument,
-    one_site,
+    one_sqlite_site,
     plural,
     replacing,
 )
@@ -27,7 +27,7 @@ def run_backup(args: argparse.Namespace) -> int:
     Copy the site's database to C{args.dest}, check the copy and say what
     it holds.
     """
-    config = one_site(args)
+    config = one_sqlite_site(args)
     source_path = config.general.dbpath
     dest = args.dest
     if os.path.isdir(dest):

@@ -20,6 +20,7 @@ from ..db import (
     table_names,
     user_version,
 )
+from ..dialect import is_postgres_uri, masked_uri
 from ..importers import connect
 from ..listening import listen_problems
 from .common import (
@@ -102,11 +103,36 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def describe_postgres(uri: str) -> tuple[str, list[str]]:
+    """
+    Return a description of the PostgreSQL database at C{uri} (without its
+    password) and its problems: its isso-tx schema version.
+    """
+    from ..pg import PG_SCHEMA_VERSION, postgres_schema_version
+
+    shown = masked_uri(uri)
+    try:
+        version = postgres_schema_version(uri)
+    except DatabaseError as e:
+        return f"{shown} (PostgreSQL)", [str(e)]
+    if version == 0:
+        return f"{shown} (PostgreSQL, empty; will be set up)", []
+    if version > PG_SCHEMA_VERSION:
+        newer = (
+            f"{shown}: schema version {version} was written by a newer release "
+            f"of isso-tx; this one understands up to version {PG_SCHEMA_VERSION}"
+        )
+        return f"{shown} (PostgreSQL, schema version {version})", [newer]
+    return f"{shown} (PostgreSQL, schema version {version})", []
+
+
 def describe_database(path: str) -> tuple[str, list[str]]:
     """
     Return a description of the database at C{path} and its problems,
     opening it read-only and changing nothing.
     """
+    if is_postgres_uri(path):
+        return describe_postgres(path)
     problem = access_problem(path)
     if problem is not None and not os.path.exists(path):
         return path, [problem]

@@ -15,7 +15,7 @@ from .common import (
     UsageError,
     argument,
     dry_run,
-    one_site,
+    one_sqlite_site,
     plural,
 )
 from .database import open_existing
@@ -25,7 +25,7 @@ def run_rename_thread(args: argparse.Namespace) -> int:
     """
     Rename the thread(s) in one transaction and list each move.
     """
-    config = one_site(args)
+    config = one_sqlite_site(args)
     old, new = args.old, args.new
     if old == new:
         raise UsageError("OLD and NEW are the same")

@@ -26,7 +26,7 @@ from .common import (
     CommandError,
     argument,
     dry_run,
-    one_site,
+    one_sqlite_site,
     plural,
     progress_enabled,
     replacing,
@@ -38,7 +38,7 @@ def run_import(args: argparse.Namespace) -> int:
     """
     Import the dump C{args.file} and print what was imported.
     """
-    config = one_site(args)
+    config = one_sqlite_site(args)
     path = args.file
     if not os.path.isfile(path):
         raise CommandError(f"{path}: no such file")
@@ -165,7 +165,7 @@ def run_export(args: argparse.Namespace) -> int:
     Write the site's database as generic JSON to C{args.file} or standard
     output, and say how much was written on standard error.
     """
-    config = one_site(args)
+    config = one_sqlite_site(args)
     conn = open_existing(config.general.dbpath, readonly=True)
     try:
         # One read transaction: the counts and the file are one snapshot.

@@ -47,3 +47,104 @@ CREATE TABLE IF NOT EXISTS isso_tx_outbox (
 
 CREATE INDEX IF NOT EXISTS isso_tx_outbox_due
 ON isso_tx_outbox (kind, failed, not_before);
+
+-- Which threads changed, and in what order: every daemon serving this file
+-- reads it before answering from its cache, to drop the threads that
+-- another process (a second daemon, the command line, Isso) wrote since.
+-- One row per uri, moved to the next number at each change, so the table
+-- stays as small as the set of threads.  Triggers fill it, so that every
+-- writer is noticed, whatever program it is.
+CREATE TABLE IF NOT EXISTS isso_tx_changes (
+    uri TEXT NOT NULL,
+    seq INTEGER NOT NULL
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS isso_tx_changes_uri ON isso_tx_changes (uri);
+CREATE INDEX IF NOT EXISTS isso_tx_changes_seq ON isso_tx_changes (seq);
+
+-- Plain UPDATE then INSERT OR IGNORE rather than an upsert: the triggers
+-- are part of the file's schema, which every program opening it parses,
+-- and Isso may run on an SQLite older than upserts.
+CREATE TRIGGER IF NOT EXISTS isso_tx_comment_added
+AFTER INSERT ON comments
+BEGIN
+    UPDATE isso_tx_changes
+        SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        WHERE uri IN (SELECT uri FROM threads WHERE id = new.tid);
+    INSERT OR IGNORE INTO isso_tx_changes (uri, seq)
+        SELECT uri, (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        FROM threads WHERE id = new.tid;
+END;
+
+CREATE TRIGGER IF NOT EXISTS isso_tx_comment_changed
+AFTER UPDATE ON comments
+BEGIN
+    UPDATE isso_tx_changes
+        SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        WHERE uri IN (SELECT uri FROM threads WHERE id IN (old.tid, new.tid));
+    INSERT OR IGNORE INTO isso_tx_changes (uri, seq)
+        SELECT uri, (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        FROM threads WHERE id IN (old.tid, new.tid);
+END;
+
+CREATE TRIGGER IF NOT EXISTS isso_tx_comment_removed
+AFTER DELETE ON comments
+BEGIN
+    UPDATE isso_tx_changes
+        SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        WHERE uri IN (SELECT uri FROM threads WHERE id = old.tid);
+    INSERT OR IGNORE INTO isso_tx_changes (uri, seq)
+        SELECT uri, (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        FROM threads WHERE id = old.tid;
+END;
+
+-- A renamed thread changes under both uris; a thread removed with its last
+-- comment (remove_stale_threads may run before the trigger above, which
+-- then no longer finds it) is noted here.
+CREATE TRIGGER IF NOT EXISTS isso_tx_thread_changed
+AFTER UPDATE ON threads
+BEGIN
+    UPDATE isso_tx_changes
+        SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        WHERE uri IN (old.uri, new.uri);
+    INSERT OR IGNORE INTO isso_tx_changes (uri, seq)
+        SELECT old.uri, (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        WHERE old.uri IS NOT NULL;
+    INSERT OR IGNORE INTO isso_tx_changes (uri, seq)
+        SELECT new.uri, (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        WHERE new.uri IS NOT NULL;
+END;
+
+CREATE TRIGGER IF NOT EXISTS isso_tx_thread_removed
+AFTER DELETE ON threads
+BEGIN
+    UPDATE isso_tx_changes
+        SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        WHERE uri = old.uri;
+    INSERT OR IGNORE INTO isso_tx_changes (uri, seq)
+        SELECT old.uri, (SELECT coalesce(max(seq), 0) + 1 FROM isso_tx_changes)
+        WHERE old.uri IS NOT NULL;
+END;
+
+-- Admin sessions signed out before they expired, so that no daemon of the
+-- site accepts their cookie again.  Rows go once the cookie would have.
+CREATE TABLE IF NOT EXISTS isso_tx_admin_revoked (
+    sid TEXT NOT NULL,
+    expires DOUBLE PRECISION NOT NULL
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS isso_tx_admin_revoked_sid
+    ON isso_tx_admin_revoked (sid);
+
+-- Sign-in attempts to the admin panel that did not succeed, per client
+-- network, counted by every daemon of the site.  Rows go once they no
+-- longer count.
+CREATE TABLE IF NOT EXISTS isso_tx_login_failures (
+    network TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS isso_tx_login_failures_network
+    ON isso_tx_login_failures (network, at);
+CREATE INDEX IF NOT EXISTS isso_tx_login_failures_at
+    ON isso_tx_login_failures (at);

@@ -12,6 +12,7 @@ one module per concern.
   - C{admin}: the admin panel's listing;
   - C{outbox}: mails waiting to leave, and the claims of the daemons
     sending them;
+  - C{changes}: which threads other processes changed (L{isso_tx.changes});
   - C{status}: the counts the metrics read, and the health check's probe.
 
 Each public C{*_interaction} is an adbapi interaction: a plain function of
@@ -19,14 +20,14 @@ a DB-API transaction, run in the pool's thread by
 L{isso_tx.db.Database.run}; it does no network I/O and nothing slow,
 because while one runs every other query of the site waits.
 
-The SQL is SQLite's.  What another backend writes differently here:
-C{INSERT OR REPLACE} (C{renderings}), C{json_each} for a list passed as
-one parameter and C{IS ?} comparing with NULL (C{threads}), C{strftime}
-and C{datetime} date arithmetic (C{comments}), C{PRAGMA busy_timeout}
-and C{BEGIN IMMEDIATE} (C{status}), and the C{?} parameter style
-everywhere.  SQL outside this package: the schema and migrations
-(L{isso_tx.db}), the guard's checks (L{isso_tx.guard}), the poll for
-other writers (C{PRAGMA data_version}, L{isso_tx.site}), and the offline
+The SQL is written once for both databases a site can use (SQLite and
+PostgreSQL, see L{isso_tx.dialect}): C{?} placeholders, which the
+PostgreSQL cursor rewrites; C{INSERT ... ON CONFLICT} and C{RETURNING id};
+an C{IN (?, ?, ...)} list per value; dates computed in Python from the
+injected clock; an alias on every subquery in C{FROM}; C{NULLS FIRST}
+where NULLs are sorted.  SQL outside this package: the schema and migrations
+(L{isso_tx.db}), the guard's checks (L{isso_tx.guard}), the triggers that
+keep C{isso_tx_changes} (in the schemas), and the offline
 tools on a C{sqlite3} connection of their own (L{isso_tx.importers},
 L{isso_tx.cli}).
 """

@@ -71,10 +71,13 @@ def _filters(query: AdminQuery) -> tuple[str, list[Any]]:
         # typed and as stored.
         plain = like_pattern(query.search)
         stored = like_pattern(html.escape(query.search, quote=False))
+        # SQLite's LIKE ignores the case of ASCII letters, PostgreSQL's does
+        # not: lower() on both sides makes them agree.
+        like = "LIKE lower(?) ESCAPE '\\'"
         clauses.append(
-            "(c.text LIKE ? ESCAPE '\\' "
-            "OR c.author LIKE ? ESCAPE '\\' OR c.author LIKE ? ESCAPE '\\' "
-            "OR c.email LIKE ? ESCAPE '\\' OR c.email LIKE ? ESCAPE '\\')"
+            f"(lower(c.text) {like} "
+            f"OR lower(c.author) {like} OR lower(c.author) {like} "
+            f"OR lower(c.email) {like} OR lower(c.email) {like})"
         )
         params += [plain, plain, stored, plain, stored]
     where = " AND ".join(clauses)

@@ -10,11 +10,13 @@ query of the site waits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from twisted.enterprise.adbapi import Transaction
 
 from ..bloom import new_voters
+from ..db import serialised
 from ..guard import Submission, check_guard
 from ..settings import GuardConfig
 from .renderings import Rendering, store_rendering
@@ -27,6 +29,19 @@ from .rows import (
     comment_rows,
 )
 from .threads import thread_interaction
+
+
+def months_before(now: float, months: int) -> float:
+    """
+    Return the whole second C{months} calendar months before C{now} (UTC),
+    a day past the end of the shorter month rolling over into the next, as
+    SQLite's C{datetime(now, 'unixepoch', '-6 month')} reckons it.
+    """
+    # SQLite keeps milliseconds, then drops them when it prints the date.
+    moment = datetime.fromtimestamp(round(now * 1000) // 1000, UTC)
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    first = moment.replace(year=year, month=month + 1, day=1)
+    return (first + timedelta(days=moment.day - 1)).timestamp()
 
 
 def comment_interaction(
@@ -135,18 +150,27 @@ def new_comment_interaction(
     created = thread is None
     if thread is None:
         title = comment.title or "Untitled."
+        # Another daemon may create the same thread at the same moment: then
+        # the comment joins that one.
         txn.execute(
-            "INSERT INTO threads (uri, title) VALUES (?, ?)", (comment.uri, title)
+            "INSERT INTO threads (uri, title) VALUES (?, ?) "
+            "ON CONFLICT (uri) DO NOTHING RETURNING id",
+            (comment.uri, title),
         )
-        thread = {"id": txn.lastrowid, "uri": comment.uri, "title": title}
+        row = txn.fetchone()
+        if row is not None:
+            thread = {"id": row["id"], "uri": comment.uri, "title": title}
+        else:
+            created = False
+            thread = thread_interaction(txn, comment.uri)
+            assert thread is not None
 
     mode = PENDING if moderated else PUBLISHED
     if mode == PENDING and approve_known_authors and comment.email is not None:
         txn.execute(
-            "SELECT 1 FROM comments WHERE email = ? AND mode = ? AND created > "
-            "CAST(strftime('%s', datetime(?, 'unixepoch', '-6 month')) AS REAL) "
+            "SELECT 1 FROM comments WHERE email = ? AND mode = ? AND created > ? "
             "LIMIT 1",
-            (comment.email, PUBLISHED, now),
+            (comment.email, PUBLISHED, months_before(now, 6)),
         )
         if txn.fetchone() is not None:
             mode = PUBLISHED
@@ -154,7 +178,7 @@ def new_comment_interaction(
     txn.execute(
         "INSERT INTO comments (tid, parent, created, modified, mode, remote_addr, "
         "text, author, email, website, voters, notification) "
-        "VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             thread["id"],
             parent,
@@ -169,7 +193,7 @@ def new_comment_interaction(
             comment.notification,
         ),
     )
-    comment_id = txn.lastrowid
+    comment_id = txn.fetchone()["id"]
     store_rendering(txn, comment_id, comment.rendering)
     txn.execute(f"SELECT {COLUMNS} FROM comments c WHERE c.id = ?", (comment_id,))
     row = dict(txn.fetchone())
@@ -225,6 +249,7 @@ def remove_stale_placeholders(txn: Transaction) -> None:
             txn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
 
 
+@serialised
 def delete_comment_interaction(
     txn: Transaction, comment_id: int, placeholder: Rendering
 ) -> dict[str, Any] | None:
@@ -262,7 +287,7 @@ def latest_interaction(
     """
     txn.execute(
         f"SELECT * FROM ({WITH_RENDERING} WHERE c.mode = {PUBLISHED} "
-        "ORDER BY c.created DESC, c.id DESC LIMIT ?) ORDER BY created, id",
+        "ORDER BY c.created DESC, c.id DESC LIMIT ?) AS latest ORDER BY created, id",
         (limit,),
     )
     return comment_rows(txn, fingerprint)

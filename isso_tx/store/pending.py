@@ -9,6 +9,7 @@ from typing import Any
 
 from twisted.enterprise.adbapi import Transaction
 
+from ..db import serialised
 from .comments import remove_stale_placeholders
 from .rows import COLUMNS, PENDING, PUBLISHED
 
@@ -38,6 +39,7 @@ def activate_interaction(
     return dict(thread), comment
 
 
+@serialised
 def purge_interaction(txn: Transaction, now: float, older_than: int) -> list[str]:
     """
     Delete comments that waited for moderation longer than C{older_than}

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 from twisted.enterprise.adbapi import Transaction
 
+# Keeps the newest rendering of a comment that already has one.
+_REPLACE = (
+    "ON CONFLICT (id) DO UPDATE SET source = excluded.source, html = excluded.html"
+)
+
 
 def rendering_source(fingerprint: str, text: str) -> str:
     """
@@ -34,7 +39,7 @@ def store_rendering(txn: Transaction, comment_id: int, rendering: Rendering) -> 
     Keep C{rendering} as the HTML of comment C{comment_id}.
     """
     txn.execute(
-        "INSERT OR REPLACE INTO isso_tx_rendered (id, source, html) VALUES (?, ?, ?)",
+        f"INSERT INTO isso_tx_rendered (id, source, html) VALUES (?, ?, ?) {_REPLACE}",
         (comment_id, rendering.source, rendering.html),
     )
 
@@ -70,7 +75,8 @@ def store_renderings_interaction(
     were deleted while they were rendered.
     """
     txn.executemany(
-        "INSERT OR REPLACE INTO isso_tx_rendered (id, source, html) "
-        "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM comments WHERE id = ?)",
+        "INSERT INTO isso_tx_rendered (id, source, html) "
+        "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM comments WHERE id = ?) "
+        f"{_REPLACE}",
         [(i, r.source, r.html, i) for i, r in renderings.items()],
     )

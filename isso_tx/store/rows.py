@@ -34,6 +34,14 @@ WITH_RENDERING = (
 )
 
 
+def placeholders(values: list[Any]) -> str:
+    """
+    Return the C{?, ?, ...} that passes each of C{values} as a parameter of
+    an C{IN (...)} list (never empty: callers skip the query instead).
+    """
+    return ", ".join("?" * len(values))
+
+
 def comment_rows(
     txn: Transaction, fingerprint: str | None = None
 ) -> list[dict[str, Any]]:

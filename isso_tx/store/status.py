@@ -30,11 +30,20 @@ def status_interaction(txn: Transaction) -> tuple[int, OutboxCounts]:
     return pending, outbox
 
 
-def probe_interaction(txn: Transaction, wait: float) -> None:
+def probe_interaction(txn: Transaction) -> None:
     """
-    Read the database and take its write lock, waiting at most C{wait}
-    seconds for another program to release it; then let go, having
-    written nothing.
+    Read the database, changing nothing: it answers.
+    """
+    txn.execute("SELECT COUNT(*) AS n FROM preferences")
+    txn.fetchone()
+
+
+def locking_probe_interaction(txn: Transaction, wait: float) -> None:
+    """
+    On SQLite: read the database and take its write lock, waiting at most
+    C{wait} seconds for another program to release it (rather than the
+    connection's usual five, which would hold up the pool's only thread);
+    then let go, having written nothing.
 
     @raise sqlite3.OperationalError: the database is locked, unreadable
         or broken.
@@ -43,8 +52,7 @@ def probe_interaction(txn: Transaction, wait: float) -> None:
     (previous,) = txn.fetchone()
     txn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
     try:
-        txn.execute("SELECT COUNT(*) FROM preferences")
-        txn.fetchone()
+        probe_interaction(txn)
         txn.execute("BEGIN IMMEDIATE")
         txn.execute("ROLLBACK")
     finally:

@@ -5,13 +5,19 @@ renaming a thread's uri.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.enterprise.adbapi import Transaction
 
-from .rows import COLUMNS, PUBLISHED, VISIBLE, WITH_RENDERING, comment_rows
+from .rows import (
+    COLUMNS,
+    PUBLISHED,
+    VISIBLE,
+    WITH_RENDERING,
+    comment_rows,
+    placeholders,
+)
 
 
 def thread_interaction(txn: Transaction, uri: str) -> dict[str, Any] | None:
@@ -84,13 +90,19 @@ def thread_page_interaction(
     # top level.
     order = _SORTS[sort] if parent is None else _SORTS["oldest"]
     paging = ""
-    params: list[Any] = [thread["id"], parent, after]
+    params: list[Any] = [thread["id"]]
+    if parent is None:
+        level = "c.parent IS NULL"
+    else:
+        level = "c.parent = ?"
+        params.append(parent)
+    params.append(after)
     if limit is not None and limit > 0:
         paging = " LIMIT ? OFFSET ?"
         params += [limit, offset]
         page.offset = offset
     txn.execute(
-        f"{WITH_RENDERING} WHERE c.tid = ? AND {VISIBLE} AND c.parent IS ? "
+        f"{WITH_RENDERING} WHERE c.tid = ? AND {VISIBLE} AND {level} "
         f"AND c.created > ? ORDER BY {order}{paging}",
         params,
     )
@@ -106,12 +118,12 @@ def thread_page_interaction(
         "row_number() OVER (PARTITION BY c.parent ORDER BY c.created, c.id) AS n "
         "FROM comments c LEFT JOIN isso_tx_rendered r ON r.id = c.id "
         f"WHERE c.tid = ? AND {VISIBLE} AND c.created > ? "
-        "AND c.parent IN (SELECT value FROM json_each(?))) "
+        f"AND c.parent IN ({placeholders(with_replies)})) AS replies "
         "WHERE ? < 0 OR n <= ? ORDER BY parent, n",
         (
             thread["id"],
             after,
-            json.dumps(with_replies),
+            *with_replies,
             -1 if nested_limit is None else nested_limit,
             -1 if nested_limit is None else nested_limit,
         ),
@@ -126,11 +138,13 @@ def count_interaction(txn: Transaction, uris: list[str]) -> list[int]:
     """
     Return the number of published comments of each thread, in order.
     """
+    if not uris:
+        return []
     txn.execute(
         "SELECT t.uri, count(c.id) FROM threads t JOIN comments c ON c.tid = t.id "
         f"WHERE c.mode = {PUBLISHED} "
-        "AND t.uri IN (SELECT value FROM json_each(?)) GROUP BY t.uri",
-        (json.dumps(uris),),
+        f"AND t.uri IN ({placeholders(uris)}) GROUP BY t.uri",
+        uris,
     )
     counts = {row[0]: row[1] for row in txn.fetchall()}
     return [counts.get(uri, 0) for uri in uris]
@@ -148,7 +162,8 @@ def feed_interaction(
         return None, []
     txn.execute(
         f"{WITH_RENDERING} WHERE c.tid = ? AND {VISIBLE} "
-        "ORDER BY CASE WHEN c.parent IS NOT NULL THEN c.created END, c.id DESC "
+        "ORDER BY CASE WHEN c.parent IS NOT NULL THEN c.created END NULLS FIRST, "
+        "c.id DESC "
         "LIMIT ?",
         (thread["id"], limit),
     )

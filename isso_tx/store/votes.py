@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from twisted.enterprise.adbapi import Transaction
 
 from ..bloom import MAX_VOTES, VoterFilter
+from ..db import serialised
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class VoteResult:
     refused: str | None = None
 
 
+@serialised
 def vote_interaction(
     txn: Transaction, comment_id: int, address: str, upvote: bool
 ) -> VoteResult | None:

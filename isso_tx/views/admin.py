@@ -413,7 +413,7 @@ class AdminPanel:
         self._origins = origins
         self._addressing = addressing
         self._clock = clock
-        self.throttle = LoginThrottle(clock)
+        self.throttle = LoginThrottle(database, clock)
 
     # Pages
 
@@ -503,7 +503,7 @@ class AdminPanel:
     async def login_form(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        if self._sessions.session(request) is not None:
+        if (await self._sessions.session(request)) is not None:
             return self._redirect(request, "/admin/")
         notice = "You are signed out." if query_arg(request, "bye") else ""
         return await self._login_page(request, notice=notice)
@@ -515,7 +515,12 @@ class AdminPanel:
         if not self._sessions.password_usable():
             return await self._login_page(request, 403)
         network = self._addressing.client_network(request)
-        wait = self.throttle.retry_after(network)
+        passwords = _form(request).get("password")
+        if passwords is None:
+            wait = await self.throttle.retry_after(network)
+        else:
+            # Counted as a failure until the password turns out right.
+            wait = await self.throttle.attempt(network)
         if wait is not None:
             self.log.warn(
                 "Refused a sign-in to the admin panel from {network}: too many "
@@ -530,16 +535,14 @@ class AdminPanel:
                 f"Too many wrong passwords. Try again in {minutes} "
                 f"minute{'s' if minutes != 1 else ''}.",
             )
-        passwords = _form(request).get("password")
         if passwords is None:
             return await self._login_page(request, 400, "Enter the password.")
         if not self._sessions.password_matches(passwords[0]):
-            self.throttle.failed(network)
             self.log.info(
                 "Wrong password for the admin panel from {network}", network=network
             )
             return await self._login_page(request, 403, "Wrong password.")
-        self.throttle.succeeded(network)
+        await self.throttle.succeeded(network)
         self._sessions.set_cookie(request, self._sessions.new_session(), SESSION_AGE)
         self.log.info("Signed in to the admin panel from {network}", network=network)
         # 302, as Isso answers a successful sign-in.
@@ -549,11 +552,11 @@ class AdminPanel:
     async def logout(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        sid = self._sessions.session(request)
+        sid = await self._sessions.session(request)
         if sid is not None:
             if not self._sessions.check_csrf(sid, _form(request)):
                 return await self._refused(request)
-            self._sessions.revoke(sid)
+            await self._sessions.revoke(sid)
             self.log.info("Signed out of the admin panel")
         self._sessions.set_cookie(request, "", 0)
         return self._redirect(request, "/login/?bye=1")
@@ -575,7 +578,7 @@ class AdminPanel:
     async def panel(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        sid = self._sessions.session(request)
+        sid = await self._sessions.session(request)
         if sid is None:
             return self._redirect(request, "/login/", 302)
         values = {
@@ -612,7 +615,7 @@ class AdminPanel:
     async def action(self, request: IRequest) -> bytes:
         if not self._config.enabled:
             return await self._disabled(request)
-        sid = self._sessions.session(request)
+        sid = await self._sessions.session(request)
         if sid is None:
             return self._redirect(request, "/login/")
         form = _form(request)

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections import OrderedDict, deque
 from hmac import compare_digest
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
+from ..db import Database
 from ..settings import SAMPLE_ADMIN_PASSWORD
 from ..signing import InvalidToken, Signer
+from ..store.signins import (
+    Throttled,
+    login_attempt_interaction,
+    login_succeeded_interaction,
+    login_wait_interaction,
+    revoke_session_interaction,
+    session_revoked_interaction,
+)
 from .http import cookie_header
 from .requests import Addressing
 
@@ -43,57 +51,63 @@ class LoginThrottle:
     Counts failed sign-ins per client network and refuses more than
     C{limit} within C{window} seconds.
 
-    Memory is bounded: at most C{networks} networks are remembered, the
-    ones least recently seen are forgotten first.
+    The failures are kept in the site's database, so that every daemon
+    serving it counts them all.
     """
 
     def __init__(
         self,
+        database: Database,
         clock: IReactorTime,
         limit: int = 5,
         window: float = 15 * 60,
-        networks: int = 10_000,
     ) -> None:
+        self._database = database
         self._clock = clock
         self.limit = limit
         self.window = window
-        self._networks = networks
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def _recent(self, network: str) -> deque[float] | None:
-        failures = self._failures.get(network)
-        if failures is None:
-            return None
-        horizon = self._clock.seconds() - self.window
-        while failures and failures[0] <= horizon:
-            failures.popleft()
-        if not failures:
-            del self._failures[network]
-            return None
-        return failures
+    @staticmethod
+    def _seconds(wait: float) -> int:
+        return max(1, int(wait + 0.999))
 
-    def retry_after(self, network: str) -> int | None:
+    async def retry_after(self, network: str) -> int | None:
         """
         Return in how many seconds C{network} may try again, or None if it
         may now.
         """
-        failures = self._recent(network)
-        if failures is None or len(failures) < self.limit:
-            return None
-        wait = failures[-self.limit] + self.window - self._clock.seconds()
-        return max(1, int(wait + 0.999))
+        wait = await self._database.run(
+            login_wait_interaction,
+            network,
+            self._clock.seconds(),
+            self.window,
+            self.limit,
+        )
+        return None if wait is None else self._seconds(wait)
 
-    def failed(self, network: str) -> None:
-        failures = self._recent(network)
-        if failures is None:
-            failures = self._failures[network] = deque(maxlen=self.limit)
-        failures.append(self._clock.seconds())
-        self._failures.move_to_end(network)
-        while len(self._failures) > self._networks:
-            self._failures.popitem(last=False)
+    async def attempt(self, network: str) -> int | None:
+        """
+        Count a sign-in attempt as failed until L{succeeded} says otherwise;
+        or, if C{network} may not try now, count nothing and return in how
+        many seconds it may.
+        """
+        try:
+            await self._database.run(
+                login_attempt_interaction,
+                network,
+                self._clock.seconds(),
+                self.window,
+                self.limit,
+            )
+        except Throttled as e:
+            return self._seconds(e.retry_after)
+        return None
 
-    def succeeded(self, network: str) -> None:
-        self._failures.pop(network, None)
+    async def succeeded(self, network: str) -> None:
+        """
+        Forget the network's failures, this attempt's included.
+        """
+        await self._database.run(login_succeeded_interaction, network)
 
 
 def _cookies_named(request: IRequest, name: str) -> list[str]:
@@ -121,16 +135,16 @@ class AdminSessions:
         self,
         password: str,
         signer: Signer,
+        database: Database,
         addressing: Addressing,
         clock: IReactorTime,
     ) -> None:
         self._password = password
+        self._database = database
         self._sessions = signer.salted(SESSION_SALT)
         self._password_tag = signer.digest("admin-password", password)[:32]
         self._addressing = addressing
         self._clock = clock
-        # Sessions signed out before they expired: id -> expiry.
-        self._revoked: dict[str, float] = {}
 
     def password_usable(self) -> bool:
         """
@@ -171,7 +185,7 @@ class AdminSessions:
             ),
         )
 
-    def session(self, request: IRequest) -> str | None:
+    async def session(self, request: IRequest) -> str | None:
         """
         Return the id of the request's valid session, or None.
         """
@@ -189,19 +203,20 @@ class AdminSessions:
                 isinstance(sid, str)
                 and isinstance(tag, str)
                 and compare_digest(tag, self._password_tag)
-                and sid not in self._revoked
+                and not await self._database.run(session_revoked_interaction, sid)
             ):
                 return sid
         return None
 
-    def revoke(self, sid: str) -> None:
+    async def revoke(self, sid: str) -> None:
         """
-        End session C{sid} before it expires (signing out).
+        End session C{sid} before it expires (signing out), for every daemon
+        of the site.
         """
         now = self._clock.seconds()
-        for old in [s for s, until in self._revoked.items() if until <= now]:
-            del self._revoked[old]
-        self._revoked[sid] = now + SESSION_AGE
+        await self._database.run(
+            revoke_session_interaction, sid, now + SESSION_AGE, now
+        )
 
     def csrf_token(self, sid: str) -> str:
         """

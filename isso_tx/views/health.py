@@ -5,6 +5,10 @@ service manager's watchdog.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
@@ -14,7 +18,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ..db import Database
-from ..store.status import probe_interaction
+from ..store.status import locking_probe_interaction, probe_interaction
 from .http import json_body
 
 # How long the database has to answer.
@@ -26,19 +30,34 @@ UNHEALTHY = {"status": "unavailable"}
 
 class HealthCheck:
     """
-    Probes the site's database (L{probe_interaction}) on behalf of any
-    number of askers: while one probe runs, later askers wait for it rather
-    than queue another behind it on the pool's only thread.
+    Probes the site's database on behalf of any number of askers: while one
+    probe runs, later askers wait for it rather than queue another behind
+    it in the pool.
+
+    On SQLite the probe also takes the write lock (and lets go), so that a
+    database another program keeps locked, where no comment can be stored,
+    is unhealthy; a PostgreSQL server takes care of its own locks, and the
+    probe only reads.
     """
 
     log = Logger()
 
     def __init__(
-        self, database: Database, clock: IReactorTime, timeout: float = HEALTH_TIMEOUT
+        self,
+        database: Database,
+        clock: IReactorTime,
+        timeout: float = HEALTH_TIMEOUT,
+        *,
+        sqlite: bool = True,
     ) -> None:
         self._database = database
         self._clock = clock
         self._timeout = timeout
+        self._probe: Callable[[Any], None] = (
+            partial(locking_probe_interaction, wait=timeout)
+            if sqlite
+            else probe_interaction
+        )
         self._waiting: list[Deferred[bool]] | None = None
 
     def check(self) -> Deferred[bool]:
@@ -59,7 +78,7 @@ class HealthCheck:
             self._waiting.append(answer)
             return answer
         self._waiting = [answer]
-        probe = self._database.run(probe_interaction, self._timeout)
+        probe = self._database.run(self._probe)
         probe.addCallbacks(lambda _: self._done(True), self._failed)
         return answer
 

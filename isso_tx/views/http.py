@@ -22,6 +22,8 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.http import parse_accept_header
 from werkzeug.routing import IntegerConverter
 
+from ..db import DatabaseUnavailable
+
 # Isso's limit on request bodies.
 MAX_BODY = 256 * 1024
 
@@ -86,6 +88,21 @@ def error_body(request: IRequest, code: int, message: str) -> bytes:
         f"<title>{code} {escape(reason)}</title>\n"
         f"<h1>{escape(reason)}</h1>\n<p>{escape(message)}</p>\n"
     ).encode()
+
+
+# Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER = 5
+
+
+def unavailable_body(request: IRequest) -> bytes:
+    """
+    Answer a request that found the database unreachable: a 503 asking the
+    client to try again in a few seconds.
+    """
+    request.setHeader(b"retry-after", b"%d" % RETRY_AFTER)
+    return error_body(
+        request, 503, "the comments cannot be reached just now; try again shortly"
+    )
 
 
 def json_body(request: IRequest, value: Any, code: int = 200) -> bytes:
@@ -207,6 +224,18 @@ class LimitedRequest(Request):
             self.finish()
             return
         super().process()
+
+    def processingFailed(self, reason: Failure) -> Any:
+        # The one place where a lost database becomes a 503, whichever view
+        # was asking; anything else stays a 500.
+        if reason.check(DatabaseUnavailable):
+            self._log.info("Database unavailable: {reason}", reason=reason.value)
+            body = unavailable_body(self)
+            self.setHeader(b"content-length", b"%d" % len(body))
+            self.write(body)
+            self.finish()
+            return reason
+        return super().processingFailed(reason)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         if self._refused:

@@ -4,9 +4,10 @@ C{GET /?uri=…}: a thread's comments, the request every page view makes.
 It is the hot path, so it is a plain twisted.web resource rather than a Klein
 route (Klein's per-request routing halves the throughput here), and its
 responses are cached per thread.  Every write through this server drops the
-thread's entries (see L{isso_tx.caches}); writes by other programs (the
-command line, Isso itself) are noticed by the site, which polls SQLite's
-C{data_version} and clears the cache.
+thread's entries (see L{isso_tx.caches}); before a cached answer is given,
+the site's L{Freshness} drops those of threads that other processes (another
+daemon on the same database, the command line, Isso itself) changed, so an
+answer never lags behind a write acknowledged anywhere.
 """
 
 from __future__ import annotations
@@ -16,21 +17,22 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import CancelledError, Deferred, succeed
 from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ..caches import ResponseCache
-from ..db import Database
+from ..changes import Freshness
+from ..db import Database, DatabaseUnavailable
 from ..hashing import AuthorHasher, author_subject
 from ..rendering import Renderer
 from ..settings import GeneralConfig
 from ..shapes import listed_comment
 from ..store.threads import SORTS, thread_page_interaction
 from ..validation import parse_int
-from .http import JSON_TYPE, BadRequest, HTTPError, error_body
+from .http import JSON_TYPE, BadRequest, HTTPError, error_body, unavailable_body
 
 LARGEST = 2**62
 
@@ -107,6 +109,7 @@ class ThreadResource(Resource):
         renderer: Renderer,
         hasher: AuthorHasher,
         responses: ResponseCache,
+        freshness: Freshness,
         client_config: dict[str, bool],
     ) -> None:
         super().__init__()
@@ -115,6 +118,7 @@ class ThreadResource(Resource):
         self._renderer = renderer
         self._hasher = hasher
         self._responses = responses
+        self._freshness = freshness
         self._client_config = client_config
 
     def render_GET(self, request: IRequest) -> bytes | int:
@@ -122,17 +126,18 @@ class ThreadResource(Resource):
             query = ThreadQuery.from_request(request)
         except HTTPError as e:
             return error_body(request, e.code, e.message)
-        cache = self._responses
-        body = cache.get(query)
-        if body is not None:
-            request.setHeader(b"content-type", JSON_TYPE)
-            return body
-
-        generation = cache.generation
-        d = Deferred.fromCoroutine(self._page(query))
+        waiting = self._freshness.check()
+        if waiting is None:
+            # Nothing was committed anywhere since the cache was current.
+            body = self._responses.get(query)
+            if body is not None:
+                request.setHeader(b"content-type", JSON_TYPE)
+                return body
+            d = self._answer(query)
+        else:
+            d = waiting.addCallback(lambda _: self._answer(query))
 
         def respond(body: bytes) -> None:
-            cache.put(query, body, generation)
             request.setHeader(b"content-type", JSON_TYPE)
             request.write(body)
             request.finish()
@@ -141,6 +146,10 @@ class ThreadResource(Resource):
             if failure.check(CancelledError):
                 # The reader went away (a reload, say): nobody to answer.
                 return
+            if failure.check(DatabaseUnavailable):
+                request.write(unavailable_body(request))
+                request.finish()
+                return
             self.log.failure("While reading thread {uri}", failure, uri=query.uri)
             request.write(error_body(request, 500, "the thread could not be read"))
             request.finish()
@@ -148,6 +157,24 @@ class ThreadResource(Resource):
         d.addCallbacks(respond, fail)
         request.notifyFinish().addErrback(lambda _: d.cancel())
         return NOT_DONE_YET
+
+    def _answer(self, query: ThreadQuery) -> Deferred[bytes]:
+        """
+        Return the body of a current cache's answer, read from the database
+        (and kept) when the cache has none.
+        """
+        cache = self._responses
+        body = cache.get(query)
+        if body is not None:
+            return succeed(body)
+        generation = cache.generation
+        d = Deferred.fromCoroutine(self._page(query))
+
+        def keep(body: bytes) -> bytes:
+            cache.put(query, body, generation)
+            return body
+
+        return d.addCallback(keep)
 
     async def _page(self, query: ThreadQuery) -> bytes:
         page = await self._database.run(

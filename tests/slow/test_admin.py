@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from twisted.internet import reactor
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.task import Clock
 from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import globalLogPublisher
@@ -24,6 +24,7 @@ from isso_tx.store.pending import activate_interaction
 from isso_tx.tap import Listener, Options, makeService
 from isso_tx.views import admin_auth
 
+from ..fast_support import InlineDatabase, seed_database
 from ..support import Client, SiteTestCase, write_config
 
 PASSWORD = "correct horse battery staple"
@@ -760,30 +761,54 @@ class NotificationTests(PanelTestCase):
 
 
 class UnitTests(SynchronousTestCase):
+    def throttle(self, clock: Clock, limit: int) -> admin_auth.LoginThrottle:
+        """
+        Return a throttle keeping its failures in a database of its own.
+        """
+        path = os.path.abspath(self.mktemp())
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        seed_database(path)
+        self.database = InlineDatabase(path)
+        self.addCleanup(self.database.stopService)
+        return admin_auth.LoginThrottle(self.database, clock, limit=limit, window=900)
+
+    def result(self, coroutine: Any) -> Any:
+        return self.successResultOf(Deferred.fromCoroutine(coroutine))
+
     def test_throttle_window(self):
         """
         Failures count for fifteen minutes from each failure, then the
         network may try again.
         """
         clock = Clock()
-        throttle = admin_auth.LoginThrottle(clock, limit=3, window=900)
+        throttle = self.throttle(clock, limit=3)
         for _ in range(3):
-            self.assertIsNone(throttle.retry_after("net"))
-            throttle.failed("net")
+            self.assertIsNone(self.result(throttle.retry_after("net")))
+            self.assertIsNone(self.result(throttle.attempt("net")))
             clock.advance(100)
-        self.assertEqual(throttle.retry_after("net"), 900 - 300)
+        self.assertEqual(self.result(throttle.retry_after("net")), 900 - 300)
+        self.assertEqual(self.result(throttle.attempt("net")), 900 - 300)
         clock.advance(900 - 300)
-        self.assertIsNone(throttle.retry_after("net"))
+        self.assertIsNone(self.result(throttle.retry_after("net")))
 
     def test_throttle_memory(self):
         """
-        Only so many networks are remembered.
+        Failures are forgotten once they no longer count, whatever network
+        they came from.
         """
-        throttle = admin_auth.LoginThrottle(Clock(), limit=1, networks=2)
+        clock = Clock()
+        throttle = self.throttle(clock, limit=1)
         for network in ("a", "b", "c"):
-            throttle.failed(network)
-        self.assertIsNone(throttle.retry_after("a"))
-        self.assertIsNotNone(throttle.retry_after("c"))
+            self.result(throttle.attempt(network))
+        self.assertIsNotNone(self.result(throttle.retry_after("c")))
+        clock.advance(900)
+        self.result(throttle.attempt("d"))
+        self.assertEqual(
+            [tuple(row) for row in self.database.query(
+                "SELECT network FROM isso_tx_login_failures"
+            )],
+            [("d",)],
+        )
 
     def test_like_pattern(self):
         """

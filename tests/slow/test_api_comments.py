@@ -251,8 +251,7 @@ class OwnCommentTests(SiteTestCase):
         stranger = self.reader("198.51.100.1")
         response = yield stranger.put("/id/1", {"text": "hijack"})
         self.assertEqual(response.code, 403)
-        conn = sqlite3.connect(self.site_config.general.dbpath)
-        self.addCleanup(conn.close)
+        conn = self.connect_database()
         self.assertEqual(
             conn.execute("SELECT email, text FROM comments").fetchall(),
             [(None, "Typo")],
@@ -318,8 +317,7 @@ class OwnCommentTests(SiteTestCase):
         yield replier.delete("/id/2")
         response = yield self.client.get("/?uri=/path/")
         self.assertEqual(response.json()["replies"], [])
-        conn = sqlite3.connect(self.site_config.general.dbpath)
-        self.addCleanup(conn.close)
+        conn = self.connect_database()
         self.assertEqual(conn.execute("SELECT count(*) FROM threads").fetchone(), (0,))
 
     @inlineCallbacks
@@ -392,7 +390,7 @@ class OwnCommentTests(SiteTestCase):
         A valid cookie for a comment deleted meanwhile gets 404, not an error.
         """
         yield self.post_comment()
-        conn = sqlite3.connect(self.site_config.general.dbpath)
+        conn = self.connect_database()
         conn.execute("DELETE FROM comments")
         conn.commit()
         conn.close()
@@ -454,7 +452,7 @@ class VoteTests(SiteTestCase):
         Votes stop counting at 142, where the voters filter gets unreliable.
         """
         yield self.post_comment()
-        conn = sqlite3.connect(self.site_config.general.dbpath)
+        conn = self.connect_database()
         conn.execute("UPDATE comments SET likes = 141")
         conn.commit()
         conn.close()
@@ -515,6 +513,9 @@ class IssoCookieTests(SiteTestCase):
         "WzEsImY3ZmY5ZThiN2JiMmUwOWI3MDkzNWE1ZDc4NWUwY2M1ZDlkMGFiZjAiXQ."
         "ZVPxAA.qbN4AYJS6Z_FCflziQs_uvHfR14"
     )
+
+    # The file Isso leaves behind is SQLite's.
+    sqlite_only = True
 
     def setUp(self):
         directory = self.mktemp()

@@ -1,0 +1,148 @@
+"""
+A site on PostgreSQL as its owner meets it: the schema set up and
+versioned, start-up refused in one line when the server is down, and a 503
+rather than an error while the server restarts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any
+
+from twisted.internet import reactor
+from twisted.internet.defer import inlineCallbacks
+from twisted.internet.task import deferLater
+from twisted.trial.unittest import TestCase
+
+from isso_tx.cli.check import describe_database
+from isso_tx.cli.common import CommandError, one_sqlite_site
+from isso_tx.config import load_site_config
+from isso_tx.pg import PG_SCHEMA_VERSION, prepare_postgres
+from isso_tx.tap import StartupError, open_sites
+from tests.pgcluster import SETUP_HINT, cluster, fresh_database, installed
+from tests.support import SiteTestCase, write_config
+
+if not installed():
+    SKIP: str | None = SETUP_HINT
+else:
+    SKIP = None
+
+
+class SchemaTests(TestCase):
+    skip = SKIP
+
+    def test_created_once_and_versioned(self) -> None:
+        """
+        The first start creates the schema; later starts keep the session
+        key, and isso-tx check reports the schema version.
+        """
+        uri = fresh_database(self)
+        self.assertIn("(PostgreSQL, empty; will be set up)", describe_database(uri)[0])
+        key = prepare_postgres(uri)
+        self.assertEqual(prepare_postgres(uri), key)
+        description, problems = describe_database(uri)
+        self.assertEqual(problems, [])
+        self.assertIn(f"schema version {PG_SCHEMA_VERSION}", description)
+
+    def test_newer_schema_refused(self) -> None:
+        """
+        A database upgraded by a newer release is refused, not downgraded.
+        """
+        import psycopg
+
+        uri = fresh_database(self)
+        prepare_postgres(uri)
+        with psycopg.connect(uri, autocommit=True) as conn:
+            conn.execute("UPDATE isso_tx_schema SET version = 99")
+        error = self.assertRaises(Exception, prepare_postgres, uri)
+        self.assertIn("schema version 99", str(error))
+        self.assertIn("schema version 99", describe_database(uri)[1][0])
+
+
+class StartupTests(TestCase):
+    skip = SKIP
+
+    def test_server_down(self) -> None:
+        """
+        With no server to reach, the daemon stops with one line naming the
+        URI, without its password.
+        """
+        directory = self.mktemp()
+        missing = os.path.abspath(self.mktemp())
+        uri = f"postgresql://isso:s3cret@/comments?host={missing}"
+        path = write_config(directory, f"[general]\ndbpath = {uri}\n")
+        error = self.assertRaises(
+            StartupError, open_sites, [load_site_config(path)], reactor
+        )
+        message = str(error)
+        self.assertNotIn("s3cret", message)
+        self.assertNotIn("\n", message)
+        self.assertIn(f"postgresql://isso:***@/comments?host={missing}", message)
+        self.assertIn("[general] dbpath", message)
+
+    def test_sqlite_commands_refuse(self) -> None:
+        """
+        Commands that work on the SQLite file say so in one line for a
+        site on PostgreSQL.
+        """
+        path = write_config(
+            self.mktemp(), "[general]\ndbpath = postgresql://isso:s3cret@db/c\n"
+        )
+        args = argparse.Namespace(configs=[path], command="backup")
+        error = self.assertRaises(CommandError, one_sqlite_site, args)
+        self.assertIn("backup works on SQLite files only", str(error))
+        self.assertNotIn("s3cret", str(error))
+
+
+class RestartTests(SiteTestCase):
+    backend = "postgresql"
+    skip = SKIP
+
+    @inlineCallbacks
+    def test_server_restarted(self) -> Any:
+        """
+        While the server is down readers get a 503 with Retry-After and a
+        message, nothing half-written is stored, and comments work again
+        within 5 seconds of its return.
+        """
+        yield self.post_comment(text="before")
+        server = cluster()
+        server.stop()
+        restarted = False
+        try:
+            response = yield self.client.post(
+                "/new?uri=/other/",
+                {"text": "during", "title": "t"},
+                headers={"Accept": "application/json"},
+            )
+            self.assertEqual(response.code, 503, response)
+            self.assertEqual(response.header("retry-after"), "5")
+            self.assertIn("try again", response.json()["message"])
+            response = yield self.client.get(
+                "/?uri=/third/", headers={"Accept": "text/html"}
+            )
+            self.assertEqual(response.code, 503, response)
+            self.assertIn(b"<h1>Service Unavailable</h1>", response.body)
+            self.assertNotIn(b"Traceback", response.body)
+            server.start()
+            restarted = True
+            back = time.monotonic()
+            while True:
+                response = yield self.client.get("/?uri=/path/")
+                if response.code == 200 or time.monotonic() - back > 5:
+                    break
+                yield deferLater(reactor, 0.2, lambda: None)
+            self.assertEqual(response.code, 200, response)
+            self.assertEqual(
+                [c["text"] for c in response.json()["replies"]], ["<p>before</p>"]
+            )
+            yield self.post_comment(uri="/other/", text="after")
+            rows = self.connect_database().execute(
+                "SELECT text FROM comments ORDER BY id"
+            ).fetchall()
+            self.assertEqual(rows, [("before",), ("after",)])
+        finally:
+            if not restarted:
+                server.start()
