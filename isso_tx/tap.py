@@ -247,10 +247,11 @@ def load_configs(paths: list[str]) -> list[SiteConfig]:
 
 
 def open_sites(
-    configs: list[SiteConfig], reactor: Any, metrics: Metrics
+    configs: list[SiteConfig], reactor: Any, metrics: Metrics | None = None
 ) -> list[CommentSite]:
     """
-    Open each site's database; several sites are mounted under their names.
+    Open each site's database; several sites are mounted under their names,
+    each counted in C{metrics} (by default, a registry of their own).
 
     @raise StartupError: naming the file whose database cannot be used.
     """
@@ -262,6 +263,8 @@ def open_sites(
         problem = access_problem(config.general.dbpath)
         if problem is not None:
             raise StartupError(f"{config.path}: [general] dbpath: {problem}")
+    if metrics is None:
+        metrics = Metrics(reactor)
     sites = []
     for config in configs:
         try:
