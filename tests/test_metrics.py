@@ -169,6 +169,17 @@ class RequestMetricsTests(SiteMetricsTestCase):
         self.thread()
         self.assertEqual(self.value("isso_response_cache_requests_total",
                                     result="miss"), 2)
+        # Each read is one lookup, whether or not the cache had to be
+        # brought up to date first.
+        self.database.execute("UPDATE comments SET text = 'changed'")
+        self.thread()
+        self.thread("/other/")
+        self.thread("/path/", "&limit=1")
+        self.assertEqual(
+            self.value("isso_response_cache_requests_total", result="miss")
+            + self.value("isso_response_cache_requests_total", result="hit"),
+            6,
+        )
 
 
 class RouteNameTests(SynchronousTestCase):

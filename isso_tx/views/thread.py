@@ -133,7 +133,7 @@ class ThreadResource(Resource):
             if body is not None:
                 request.setHeader(b"content-type", JSON_TYPE)
                 return body
-            d = self._answer(query)
+            d = self._read(query)
         else:
             d = waiting.addCallback(lambda _: self._answer(query))
 
@@ -163,10 +163,17 @@ class ThreadResource(Resource):
         Return the body of a current cache's answer, read from the database
         (and kept) when the cache has none.
         """
-        cache = self._responses
-        body = cache.get(query)
+        body = self._responses.get(query)
         if body is not None:
             return succeed(body)
+        return self._read(query)
+
+    def _read(self, query: ThreadQuery) -> Deferred[bytes]:
+        """
+        Return the body of the answer read from the database, kept in the
+        cache unless a write came in between.
+        """
+        cache = self._responses
         generation = cache.generation
         d = Deferred.fromCoroutine(self._page(query))
 
