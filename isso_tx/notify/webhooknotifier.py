@@ -83,35 +83,29 @@ class WebhookNotifier:
 
     def comment_created(self, event: CommentEvent) -> None:
         name = "pending" if event.comment["mode"] == PENDING else "created"
-        self._tell(name, event.comment["id"], event.thread, event.comment,
-                   event.origin, event.endpoint)
+        self._tell(name, event.comment["id"], thread=event.thread,
+                   row=event.comment, origin=event.origin, endpoint=event.endpoint)
 
     def comment_activated(self, event: CommentEvent) -> None:
         # The row is the comment as it was, without its rendering.
-        self._tell("approved", event.comment["id"], event.thread, None,
-                   event.origin, event.endpoint)
+        self._tell("approved", event.comment["id"], thread=event.thread,
+                   origin=event.origin, endpoint=event.endpoint)
 
     def comment_edited(self, comment_id: int, comment: dict[str, Any]) -> None:
-        self._tell("edited", comment_id, None, None, None, None)
+        self._tell("edited", comment_id)
 
     def comment_deleted(self, comment_id: int, comment: dict[str, Any]) -> None:
-        self._tell("deleted", comment_id, None, comment, None, None)
+        self._tell("deleted", comment_id, row=comment)
 
-    def _tell(
-        self,
-        event: str,
-        comment_id: int,
-        thread: dict[str, Any] | None,
-        row: dict[str, Any] | None,
-        origin: str | None,
-        endpoint: str | None,
-    ) -> None:
+    def _tell(self, event: str, comment_id: int, **known: Any) -> None:
+        """
+        Queue the webhooks of C{event} in the background, from what is
+        C{known} already (see L{_queue}).
+        """
         targets = [target for target in self._targets if event in target.events]
         if not targets:
             return
-        d = Deferred.fromCoroutine(
-            self._queue(targets, event, comment_id, thread, row, origin, endpoint)
-        )
+        d = Deferred.fromCoroutine(self._queue(targets, event, comment_id, **known))
         self._working.add(d)
         d.addErrback(
             lambda f: self.log.failure(
@@ -128,11 +122,18 @@ class WebhookNotifier:
         targets: list[WebhookConfig],
         event: str,
         comment_id: int,
-        thread: dict[str, Any] | None,
-        row: dict[str, Any] | None,
-        origin: str | None,
-        endpoint: str | None,
+        thread: dict[str, Any] | None = None,
+        row: dict[str, Any] | None = None,
+        origin: str | None = None,
+        endpoint: str | None = None,
     ) -> None:
+        """
+        Read what is missing (the row, its rendering, the thread), build
+        each target's body and store it in the outbox.
+
+        @param origin: the website the event names, if any.
+        @param endpoint: where the request that made the event came to.
+        """
         if row is None:
             row = await self._database.run(
                 comment_interaction, comment_id, self._renderer.fingerprint
