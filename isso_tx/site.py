@@ -26,7 +26,13 @@ from .hashing import AuthorHasher
 from .mail import Mailer
 from .markup import Markup
 from .moderation import Moderation
-from .notify import MailNotifier, Notifier, Notifiers, StdoutNotifier
+from .notify import (
+    MailNotifier,
+    Notifier,
+    Notifiers,
+    StdoutNotifier,
+    WebhookNotifier,
+)
 from .rendering import Renderer
 from .settings import SiteConfig
 from .signing import Signer
@@ -39,6 +45,7 @@ from .views.requests import Addressing
 from .views.root import SiteResource
 from .views.static import StaticResource, load_assets
 from .views.thread import ThreadResource
+from .webhooks import WebhookSender
 
 
 class CommentSite(MultiService):
@@ -107,6 +114,23 @@ class CommentSite(MultiService):
                 reactor,
             )
             backends.append(self.mail_notifier)
+        # Webhooks leave through the outbox too (see isso_tx.webhooks).
+        self.webhooks: WebhookSender | None = None
+        self.webhook_notifier: WebhookNotifier | None = None
+        if config.webhooks:
+            self.webhooks = WebhookSender(config.webhooks, reactor, self.database)
+            self.webhooks.setServiceParent(self)
+            self.webhook_notifier = WebhookNotifier(
+                config.general.name,
+                config.webhooks,
+                self.webhooks,
+                self.signer,
+                self.database,
+                self.renderer,
+                public_endpoint=config.server.public_endpoint,
+                website=config.general.hosts[0],
+            )
+            backends.append(self.webhook_notifier)
         self.notifiers = Notifiers(backends)
         self.moderation = Moderation(
             self.database,

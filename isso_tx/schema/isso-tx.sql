@@ -19,12 +19,13 @@ BEGIN
     DELETE FROM isso_tx_rendered WHERE id = old.id;
 END;
 
--- Work waiting to leave: mails today (kind 'mail').  A row is written
+-- Work waiting to leave: mails (kind 'mail') and webhooks (kind 'webhook').  A row is written
 -- right after the change that calls for it and deleted once delivered, so
 -- a restart (or a crash) loses nothing.  Several daemons may share the
 -- table: a daemon claims a row (claimed_by, claimed_until) before sending
 -- it, and a claim whose lease ran out, its daemon gone, is taken over.
---   address      where it goes, as JSON (for a mail: {"from", "to"})
+--   address      where it goes, as JSON (for a mail: {"from", "to"}; for a
+--                webhook: its [webhook.NAME], never its URL or credentials)
 --   body         what is sent (for a mail: the message, one character per
 --                byte, so that the bytes come back exactly)
 --   not_before   when the next attempt may start (seconds since the epoch)
