@@ -138,6 +138,8 @@ SCENARIOS = [
              cached=False),
 ]
 BY_KEY = {s.key: s for s in SCENARIOS}
+# The scenarios repeated on the large database.
+LARGE = [BY_KEY["get5"], BY_KEY["count"], BY_KEY["new"]]
 
 
 @dataclass
@@ -217,7 +219,7 @@ def cpu_ticks(pid: int) -> int:
     return total
 
 
-def wait_idle(pid: int, seconds: float = 300) -> None:
+def wait_idle(pid: int, seconds: float = 300) -> bool:
     """
     Wait until process C{pid} (with its children) has used under 5 % of a
     CPU for half a second: the daemon checks the stored renderings of every
@@ -231,8 +233,18 @@ def wait_idle(pid: int, seconds: float = 300) -> None:
         time.sleep(0.5)
         now = cpu_ticks(pid)
         if now - ticks <= 0.05 * 0.5 * os.sysconf("SC_CLK_TCK"):
-            return
+            return True
         ticks = now
+    return False
+
+
+def settle(run: Run, pid: int, before: str, seconds: float = 60) -> None:
+    """
+    L{wait_idle}, noting in C{run} when the server was still busy when the
+    scenario C{before} had to start: its figures then include that work.
+    """
+    if not wait_idle(pid, seconds):
+        run.notes.append(f"still busy after {seconds:.0f} s of waiting before {before}")
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> bytes:
@@ -441,11 +453,11 @@ def measure_daemon(args: argparse.Namespace, directory: str, ceiling: bool
             wait_for(f"http://127.0.0.1:{bare_port}/get", bare_process)
         for scenario in SCENARIOS:
             progress(f"isso-tx: {scenario.name}")
-            wait_idle(daemon.pid, 60)
+            settle(run, daemon.pid, scenario.name)
             run.loads[scenario.key] = run_wrk(base + scenario.path, scenario.script, args)
             if bare is not None and bare_process is not None and scenario.ceiling:
                 progress(f"bare Twisted: {scenario.name}")
-                wait_idle(bare_process.pid, 60)
+                settle(bare, bare_process.pid, scenario.name)
                 bare.loads[scenario.key] = run_wrk(
                     f"http://127.0.0.1:{bare_port}{scenario.ceiling}", scenario.script, args
                 )
@@ -464,7 +476,7 @@ def measure_daemon(args: argparse.Namespace, directory: str, ceiling: bool
         if bare is not None and bare_process is not None:
             bare.peak_rss_kib = memory_kib(bare_process.pid)["VmHWM"]
         if args.profile:
-            profile_daemon(args, base, daemon.pid)
+            profile_daemon(args, base, daemon.pid, SCENARIOS)
         return run, bare
     except BaseException:
         with open(log, errors="replace") as f:
@@ -499,7 +511,7 @@ def measure_isso(args: argparse.Namespace, directory: str) -> Run:
         run.first_get_ms["/big/ (600)"] = first_get_ms(base, "/big/")
         for scenario in SCENARIOS:
             progress(f"{label}: {scenario.name}")
-            wait_idle(process.pid, 120)
+            settle(run, process.pid, scenario.name, 120)
             run.loads[scenario.key] = run_wrk(base + scenario.path, scenario.script, args)
         run.peak_rss_kib = tree_peak_kib(process.pid)
         new = run.loads["new"]
@@ -532,19 +544,21 @@ def measure_large(args: argparse.Namespace, directory: str) -> tuple[Run, dict]:
     run = Run("isso-tx, large")
     try:
         wait_for(base + "/info", daemon)
-        wait_idle(daemon.pid)
+        settle(run, daemon.pid, "seeding", 300)
         progress("seeding the large database")
         seed(base)
-        wait_idle(daemon.pid)
+        settle(run, daemon.pid, "the first GETs", 300)
         run.first_get_ms["/huge/ (5,000)"] = first_get_ms(base, "/huge/")
         run.first_get_ms["/huge/ (5,000), again"] = first_get_ms(base, "/huge/")
         run.first_get_ms["/big/ (600)"] = first_get_ms(base, "/big/")
-        for key in ("get5", "count", "new"):
-            scenario = BY_KEY[key]
+        for scenario in LARGE:
+            key = scenario.key
             progress(f"isso-tx, large database: {scenario.name}")
-            wait_idle(daemon.pid, 60)
+            settle(run, daemon.pid, scenario.name, 120)
             run.loads[key] = run_wrk(base + scenario.path, scenario.script, args)
         run.peak_rss_kib = memory_kib(daemon.pid)["VmHWM"]
+        if args.profile:
+            profile_daemon(args, base, daemon.pid, LARGE, "large database, ")
         return run, facts
     except BaseException:
         with open(log, errors="replace") as f:
@@ -576,7 +590,8 @@ def floor_kib() -> tuple[int, bool]:
 # Profiles
 
 
-def profile_daemon(args: argparse.Namespace, base: str, pid: int) -> None:
+def profile_daemon(args: argparse.Namespace, base: str, pid: int,
+                   scenarios: list[Scenario], title: str = "") -> None:
     """
     Load the daemon once more per scenario with py-spy attached, keep the
     collapsed stacks in the profile directory, and print the top frames.
@@ -585,9 +600,12 @@ def profile_daemon(args: argparse.Namespace, base: str, pid: int) -> None:
         os.path.dirname(sys.executable), "py-spy"
     )
     os.makedirs(args.profile, exist_ok=True)
-    for scenario in SCENARIOS:
-        out = os.path.join(args.profile, f"{scenario.key}.txt")
-        progress(f"profiling: {scenario.name}")
+    for scenario in scenarios:
+        name = title + scenario.name
+        prefix = "large-" if title else ""
+        out = os.path.join(args.profile, f"{prefix}{scenario.key}.txt")
+        progress(f"profiling: {name}")
+        wait_idle(pid, 120)
         recorder = subprocess.Popen(
             pinned([py_spy, "record", "--nonblocking", "--format", "raw", "--rate", "250",
                     "--duration", str(args.duration), "--pid", str(pid), "--output", out], 1),
@@ -597,9 +615,9 @@ def profile_daemon(args: argparse.Namespace, base: str, pid: int) -> None:
         run_wrk(base + scenario.path, scenario.script, args)
         _, err = recorder.communicate()
         if recorder.returncode:
-            print(f"py-spy failed on {scenario.name}: {err.strip()}")
+            print(f"py-spy failed on {name}: {err.strip()}")
             continue
-        print(top_frames(scenario.name, out))
+        print(top_frames(name, out))
 
 
 def _frame(raw: str) -> str:
@@ -764,6 +782,8 @@ def report(runs: dict[str, Run | None], floor: int, floor_tls: bool,
         print(f"isso-tx: first (uncached) GET of {name}: {ms:.1f} ms")
     for note in ours.notes:
         print(f"isso-tx: {note}")
+    for note in bare.notes:
+        print(f"bare Twisted: {note}")
     if isso:
         for name, ms in isso.first_get_ms.items():
             print(f"{isso.label}: first GET of {name}: {ms:.1f} ms")
@@ -787,7 +807,7 @@ def report_large(ours: Run, run: Run, facts: dict) -> list[bool]:
     rows = [["scenario", "small db req/s", "large db req/s", "large / small",
              "p99 ms (large)", "goal", "met"]]
     oks = []
-    for key in ("get5", "count", "new"):
+    for key in (s.key for s in LARGE):
         small, big = ours.loads[key], run.loads[key]
         ratio = big.rate / small.rate if small.rate else 0
         ok = ratio >= 0.8 and not (big.bad_status or big.socket_errors)
@@ -804,6 +824,8 @@ def report_large(ours: Run, run: Run, facts: dict) -> list[bool]:
           f"({1000 * small_first / 600:.1f} µs per comment)")
     for name, ms in run.first_get_ms.items():
         print(f"large database, GET of {name}: {ms:.1f} ms")
+    for note in run.notes:
+        print(f"isso-tx, large database: {note}")
     print(f"the uncached GET of 5,000 comments costs {1000 * huge_first / 5000:.1f} µs "
           f"per comment ({huge_first / small_first:.1f}× the 600-comment thread's time "
           f"for {5000 / 600:.1f}× the comments)")
