@@ -11,6 +11,14 @@ CREATE TABLE IF NOT EXISTS isso_tx_rendered (
     html TEXT NOT NULL
 );
 
+-- Isso's schema has no index on comments but their ids, so every read of a
+-- thread, every count and every guard check would scan the whole table
+-- (1,000,000 comments: a second per request).  Isso ignores indexes it did
+-- not make, and they are built once, on the first start that lacks them.
+CREATE INDEX IF NOT EXISTS isso_tx_comments_thread ON comments (tid, mode);
+CREATE INDEX IF NOT EXISTS isso_tx_comments_parent ON comments (parent);
+CREATE INDEX IF NOT EXISTS isso_tx_comments_address ON comments (remote_addr, created);
+
 -- A comment's rendering goes with the comment, whoever deletes it: this
 -- daemon, the command line, or Isso itself.
 CREATE TRIGGER IF NOT EXISTS isso_tx_forget_rendering
