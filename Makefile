@@ -39,9 +39,11 @@ test: test-deps
 test-fast: venv
 	scripts/run-tests --fast
 
+# BENCH_ARGS passes options on: make bench BENCH_ARGS="--isso PATH --large"
+# (see bench/api_bench.py).
 bench: venv
 	scripts/bootstrap bench
-	$(PYTHON) bench/api_bench.py
+	$(PYTHON) bench/api_bench.py $(BENCH_ARGS)
 
 # The Debian package, built from a copy of the tree into dist/ and checked
 # with lintian; deb-test also installs it, runs it and purges it.  Both need

@@ -30,6 +30,7 @@ from .settings import (
     ServerConfig,
     SiteConfig,
     SMTPConfig,
+    WebhookConfig,
 )
 
 # The value types can be imported from here as well, next to the reader
@@ -37,7 +38,7 @@ from .settings import (
 __all__ = [
     "AdminConfig", "ConfigError", "GeneralConfig", "GuardConfig", "HashConfig",
     "MarkupConfig", "ModerationConfig", "RSSConfig", "SMTPConfig", "ServerConfig",
-    "SiteConfig", "check_sites", "config_paths", "listen_endpoint",
+    "SiteConfig", "WebhookConfig", "check_sites", "config_paths", "listen_endpoint",
     "load_site_config", "parse_duration",
 ]
 
@@ -161,6 +162,12 @@ NOTIFIERS = ("stdout", "smtp")
 SMTP_SECURITY = ("none", "starttls", "ssl")
 SAMESITE = {"": "", "none": "None", "lax": "Lax", "strict": "Strict"}
 RENDERERS = ("misaka", "mistune")
+# What a [webhook.NAME] section may say, and the values it may give.
+WEBHOOK_PREFIX = "webhook."
+WEBHOOK_KEYS = ("url", "format", "events", "secret", "access-token")
+WEBHOOK_FORMATS = ("json", "slack", "matrix")
+WEBHOOK_EVENTS = ("created", "pending", "approved", "edited", "deleted")
+_WEBHOOK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 _DURATION = re.compile(
     r"^(?:(?P<w>\d+)w ?)?(?:(?P<d>\d+)d ?)?(?:(?P<h>\d+)h ?)?"
@@ -419,6 +426,7 @@ class _SiteReader:
                 pool_size=self.count("database", "pool-size", minimum=1),
                 statement_timeout=self.duration("database", "statement-timeout"),
             ),
+            webhooks=self.webhooks(),
             warnings=(),
         )
         return replace(config, warnings=tuple(self.warnings))
@@ -434,6 +442,9 @@ class _SiteReader:
         """
         sections = self.parser.sections()
         for section in sections:
+            if section == "webhook" or section.startswith(WEBHOOK_PREFIX):
+                # Their keys are checked as each webhook is read.
+                continue
             if section not in DEFAULTS:
                 meant = difflib.get_close_matches(section.lower(), DEFAULTS, n=1, cutoff=0.75)
                 if meant and meant[0] not in sections:
@@ -628,6 +639,9 @@ class _SiteReader:
             section = "markup"
         return tuple(name.replace("_", "-") for name in self.comma_list(section, key))
 
+    def webhooks(self) -> tuple[WebhookConfig, ...]:
+        return _WebhookReader(self).read_all()
+
     def hash(self) -> HashConfig:
         config = HashConfig(
             salt=self.text("hash", "salt"),
@@ -640,6 +654,134 @@ class _SiteReader:
         except ValueError as e:
             raise self.error("hash", "algorithm", str(e)) from None
         return config
+
+
+class _WebhookReader:
+    """
+    Reads the C{[webhook.NAME]} sections of one file.
+    """
+
+    def __init__(self, site: _SiteReader) -> None:
+        self.site = site
+        self.path = site.path
+
+    def error(self, section: str, key: str | None, message: str) -> ConfigError:
+        return ConfigError(self.path, section, key, message)
+
+    def text(self, section: str, key: str) -> str:
+        value = self.site.parser.get(section, key, fallback="") or ""
+        return _ENVIRONMENT_VARIABLE.sub(self.site._expand, value).strip()
+
+    def read_all(self) -> tuple[WebhookConfig, ...]:
+        webhooks = []
+        for section in self.site.parser.sections():
+            if section == "webhook":
+                raise self.error(
+                    section, None, "name each webhook: [webhook.NAME], e.g. "
+                    "[webhook.chat]",
+                )
+            if section.startswith(WEBHOOK_PREFIX):
+                webhooks.append(self.read(section))
+        return tuple(webhooks)
+
+    def read(self, section: str) -> WebhookConfig:
+        name = section[len(WEBHOOK_PREFIX):]
+        if not _WEBHOOK_NAME.fullmatch(name):
+            raise self.error(
+                section, None,
+                "a webhook's name is letters, digits, '.', '_' and '-'",
+            )
+        for key in self.site.parser.options(section):
+            if key not in WEBHOOK_KEYS:
+                self.site.warnings.append(
+                    f"{self.path}: [{section}] {key} is not a known option; "
+                    f"ignored (known: {', '.join(WEBHOOK_KEYS)})"
+                )
+        url = self.text(section, "url")
+        self.check_url(section, url)
+        fmt = self.text(section, "format").lower() or "json"
+        if fmt not in WEBHOOK_FORMATS:
+            raise self.error(
+                section, "format", f"{fmt!r}: use json, slack or matrix"
+            )
+        events = self.events(section)
+        secret = self.text(section, "secret")
+        access_token = self.text(section, "access-token")
+        if fmt == "json" and not secret:
+            raise self.error(
+                section, "secret",
+                "a json webhook needs a secret to sign its requests, so that "
+                "the receiver can tell them from forgeries",
+            )
+        if fmt == "matrix":
+            if not access_token:
+                raise self.error(
+                    section, "access-token",
+                    "a matrix webhook needs the access token of the account "
+                    "that posts",
+                )
+            if "/send/m.room.message" not in urlsplit(url).path:
+                raise self.error(
+                    section, "url",
+                    "give the room's send endpoint: https://HOMESERVER/"
+                    "_matrix/client/v3/rooms/ROOM_ID/send/m.room.message",
+                )
+        for key, value, used_by in (
+            ("secret", secret, "json"),
+            ("access-token", access_token, "matrix"),
+        ):
+            if value and fmt != used_by:
+                self.site.warnings.append(
+                    f"{self.path}: [{section}] {key} is used by {used_by} "
+                    f"webhooks only; ignored with format = {fmt}"
+                )
+        return WebhookConfig(
+            name=name,
+            url=url,
+            format=fmt,
+            events=events,
+            secret=secret,
+            access_token=access_token,
+        )
+
+    def check_url(self, section: str, url: str) -> None:
+        if not url:
+            raise self.error(section, "url", "give the address to send events to")
+        parts = urlsplit(url)
+        # The value itself may hold a credential (a Slack hook's path):
+        # name the problem without repeating it.
+        if parts.scheme not in ("http", "https"):
+            raise self.error(section, "url", "must start with https:// or http://")
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if port is not None and not 0 < port < 65536:
+            raise self.error(section, "url", "the port is not a port number")
+        if not parts.hostname:
+            raise self.error(section, "url", "names no host")
+
+    def events(self, section: str) -> tuple[str, ...]:
+        if not self.site.parser.has_option(section, "events"):
+            return WEBHOOK_EVENTS
+        given = [
+            item.strip().lower()
+            for item in self.text(section, "events").split(",")
+            if item.strip()
+        ]
+        if not given:
+            raise self.error(
+                section, "events",
+                f"name at least one event ({', '.join(WEBHOOK_EVENTS)}), or "
+                "leave the key out for all of them",
+            )
+        for event in given:
+            if event not in WEBHOOK_EVENTS:
+                raise self.error(
+                    section, "events",
+                    f"unknown event {event!r} (known: {', '.join(WEBHOOK_EVENTS)})",
+                )
+        return tuple(event for event in WEBHOOK_EVENTS if event in given)
 
 
 def check_sites(configs: list[SiteConfig]) -> None:

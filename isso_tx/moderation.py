@@ -255,7 +255,7 @@ class Moderation:
             self._responses.invalidate(*{row["uri"] for row in deleted})
         for row in deleted:
             log.info("Comment {id} on {uri} deleted", id=row["id"], uri=row["uri"])
-            self._notifiers.comment_deleted(row["id"])
+            self._notifiers.comment_deleted(row["id"], row)
         return results
 
     async def delete_comment(self, comment_id: int) -> Result:

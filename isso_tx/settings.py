@@ -124,6 +124,31 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class WebhookConfig:
+    """
+    One C{[webhook.NAME]} section: where to send which events, and how.
+    """
+
+    name: str
+    url: str
+    # "json", "slack" or "matrix".
+    format: str
+    # Among "created", "pending", "approved", "edited", "deleted".
+    events: tuple[str, ...]
+    # Signs json bodies; never sent, logged or stored.
+    secret: str
+    # Matrix's bearer token; never logged or stored.
+    access_token: str
+
+    def __repr__(self) -> str:
+        # A repr may end up in a log line: leave the credentials out.
+        return (
+            f"WebhookConfig(name={self.name!r}, format={self.format!r}, "
+            f"events={self.events!r})"
+        )
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     path: str
     general: GeneralConfig
@@ -136,6 +161,8 @@ class SiteConfig:
     hash: HashConfig
     rss: RSSConfig
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    # One per [webhook.NAME] section, in the file's order.
+    webhooks: tuple[WebhookConfig, ...] = ()
     # Harmless problems found while loading (unknown keys, deprecated
     # spellings), to be logged at start-up.
     warnings: tuple[str, ...] = field(default=(), compare=False)

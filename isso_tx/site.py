@@ -27,7 +27,13 @@ from .mail import Mailer
 from .markup import Markup
 from .metrics import Metrics, SiteMetrics
 from .moderation import Moderation
-from .notify import MailNotifier, Notifier, Notifiers, StdoutNotifier
+from .notify import (
+    MailNotifier,
+    Notifier,
+    Notifiers,
+    StdoutNotifier,
+    WebhookNotifier,
+)
 from .rendering import Renderer
 from .settings import SiteConfig
 from .signing import Signer
@@ -41,6 +47,7 @@ from .views.requests import Addressing
 from .views.root import SiteResource
 from .views.static import StaticResource, load_assets
 from .views.thread import ThreadResource
+from .webhooks import WebhookSender
 
 
 class CommentSite(MultiService):
@@ -122,6 +129,25 @@ class CommentSite(MultiService):
                 reactor,
             )
             backends.append(self.mail_notifier)
+        # Webhooks leave through the outbox too (see isso_tx.webhooks).
+        self.webhooks: WebhookSender | None = None
+        self.webhook_notifier: WebhookNotifier | None = None
+        if config.webhooks:
+            self.webhooks = WebhookSender(
+                config.webhooks, reactor, self.database, metrics=self.metrics
+            )
+            self.webhooks.setServiceParent(self)
+            self.webhook_notifier = WebhookNotifier(
+                config.general.name,
+                config.webhooks,
+                self.webhooks,
+                self.signer,
+                self.database,
+                self.renderer,
+                public_endpoint=config.server.public_endpoint,
+                website=config.general.hosts[0],
+            )
+            backends.append(self.webhook_notifier)
         self.notifiers = Notifiers(backends)
         self.moderation = Moderation(
             self.database,

@@ -534,3 +534,104 @@ class CheckSitesTests(ConfigFileMixin, SynchronousTestCase):
             error.message,
             f"{os.path.realpath(database)} is already the database of {first.path}",
         )
+
+
+BASE = "[general]\ndbpath = comments.db\nhost = https://example.org/\n"
+
+
+class WebhookConfigTests(ConfigFileMixin, SynchronousTestCase):
+    def test_sections(self) -> None:
+        """
+        Each [webhook.NAME] section is one target; format defaults to json,
+        events to all five, and a $VARIABLE keeps the secret out of the file.
+        """
+        config = self.load(
+            BASE
+            + "[webhook.audit]\nurl = https://hooks.example.org/isso\n"
+            "secret = $HOOK_SECRET\n"
+            "[webhook.chat]\nurl = https://hooks.slack.com/services/T/B/X\n"
+            "format = Slack\nevents = pending, created\n"
+            "[webhook.room]\nformat = matrix\naccess-token = tok\n"
+            "url = https://matrix.example.org/_matrix/client/v3/rooms/"
+            "%21r%3Aexample.org/send/m.room.message\nevents = deleted\n",
+            environ={"HOOK_SECRET": "s3cret"},
+        )
+        self.assertEqual(config.warnings, ())
+        audit, chat, room = config.webhooks
+        self.assertEqual(
+            (audit.name, audit.format, audit.secret, audit.events),
+            ("audit", "json", "s3cret",
+             ("created", "pending", "approved", "edited", "deleted")),
+        )
+        self.assertEqual((chat.name, chat.format, chat.events),
+                         ("chat", "slack", ("created", "pending")))
+        self.assertEqual((room.format, room.access_token, room.events),
+                         ("matrix", "tok", ("deleted",)))
+        self.assertEqual(self.load(BASE).webhooks, ())
+
+    def test_repr_hides_credentials(self) -> None:
+        """
+        A webhook's settings printed anywhere show neither its URL (a Slack
+        hook's address is a credential) nor its secret or token.
+        """
+        [hook] = self.load(
+            BASE + "[webhook.a]\nurl = https://h.example/PRIVATEPATH\n"
+            "secret = SECRETVALUE\n"
+        ).webhooks
+        for shown in (repr(hook), str(hook)):
+            self.assertNotIn("SECRETVALUE", shown)
+            self.assertNotIn("PRIVATEPATH", shown)
+
+    def test_refused(self) -> None:
+        """
+        A webhook that could not work stops the start with one line naming
+        the file, the section and the key, never repeating the URL's value.
+        """
+        cases = [
+            ("[webhook]\nurl = https://h.example/\nsecret = s\n",
+             "[webhook]", "name each webhook"),
+            ("[webhook.a b]\nurl = https://h.example/\nsecret = s\n",
+             "[webhook.a b]", "letters, digits"),
+            ("[webhook.a]\nsecret = s\n", "[webhook.a] url", "give the address"),
+            ("[webhook.a]\nurl = ftp://h.example/private\nsecret = s\n",
+             "[webhook.a] url", "https://"),
+            ("[webhook.a]\nurl = https:///private\nsecret = s\n",
+             "[webhook.a] url", "no host"),
+            ("[webhook.a]\nurl = https://h.example:99999/private\nsecret = s\n",
+             "[webhook.a] url", "port"),
+            ("[webhook.a]\nurl = https://h.example/\nformat = xml\n",
+             "[webhook.a] format", "'xml': use json, slack or matrix"),
+            ("[webhook.a]\nurl = https://h.example/\nsecret = s\nevents = created, liked\n",
+             "[webhook.a] events", "unknown event 'liked'"),
+            ("[webhook.a]\nurl = https://h.example/\nsecret = s\nevents =\n",
+             "[webhook.a] events", "at least one event"),
+            ("[webhook.a]\nurl = https://h.example/\n",
+             "[webhook.a] secret", "needs a secret"),
+            (("[webhook.a]\nformat = matrix\nurl = https://m.example/_matrix/"
+              "client/v3/rooms/r/send/m.room.message\n"),
+             "[webhook.a] access-token", "access token"),
+            (("[webhook.a]\nformat = matrix\naccess-token = t\n"
+              "url = https://m.example/private\n"),
+             "[webhook.a] url", "send endpoint"),
+        ]
+        for text, where, message in cases:
+            error = self.refused(BASE + text)
+            self.assertIn(f"site.cfg: {where}", str(error), text)
+            self.assertIn(message, str(error), text)
+            self.assertEqual(len(str(error).splitlines()), 1)
+            self.assertNotIn("private", str(error))
+
+    def test_warnings(self) -> None:
+        """
+        Unknown keys, and a credential the format does not use, are warned
+        about and the webhook still works.
+        """
+        config = self.load(
+            BASE + "[webhook.chat]\nurl = https://hooks.example/x\nformat = slack\n"
+            "secret = s\nretries = 3\n"
+        )
+        self.assertEqual(len(config.webhooks), 1)
+        text = "\n".join(config.warnings)
+        self.assertIn("[webhook.chat] retries is not a known option", text)
+        self.assertIn("[webhook.chat] secret is used by json webhooks only", text)
+        self.assertEqual(len(config.warnings), 2)

@@ -519,3 +519,27 @@ class ConfigTests(SynchronousTestCase):
             ConfigError, self.config, "[server]\nmetrics-listen = https://x:1\n"
         )
         self.assertIn("[server] metrics-listen", str(error))
+
+
+class CourierWiringTests(ViewTestCase):
+    config = (
+        "[general]\nnotify = smtp\n"
+        "[webhook.chat]\nurl = https://hooks.example.org/x\nformat = slack\n"
+        "[hash]\nalgorithm = none\n"
+    )
+
+    def test_couriers_count_into_the_site(self) -> None:
+        """
+        Mails and webhooks delivered or given up are counted in their site's
+        metrics.
+        """
+        assert self.site.mailer is not None and self.site.webhooks is not None
+        self.assertIs(self.site.mailer.metrics, self.site.metrics)
+        self.assertIs(self.site.webhooks.metrics, self.site.metrics)
+        self.site.webhooks.metrics.outbox_sent(self.site.webhooks.kind)
+        self.assertEqual(
+            self.site.metrics.metrics.registry.get_sample_value(
+                "isso_outbox_sent_total", {"site": "default", "kind": "webhook"}
+            ),
+            1,
+        )

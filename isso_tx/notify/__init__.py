@@ -1,7 +1,9 @@
 """
 Telling the site owner and subscribed commenters what happens to comments:
 L{fanout} passes events to the backends, L{mails} builds the mails, and
-L{mailnotifier} turns events into mails for L{isso_tx.mail} to deliver.
+L{mailnotifier} turns events into mails for L{isso_tx.mail} to deliver;
+L{hooks} builds webhook bodies and L{webhooknotifier} queues them for
+L{isso_tx.webhooks}.
 """
 
 from .events import CommentEvent
@@ -15,6 +17,7 @@ from .mails import (
     reply_mail,
     unsubscribe_link,
 )
+from .webhooknotifier import WebhookNotifier
 
 __all__ = [
     "CommentEvent",
@@ -23,6 +26,7 @@ __all__ = [
     "Notifiers",
     "Sender",
     "StdoutNotifier",
+    "WebhookNotifier",
     "mailbox",
     "moderation_link",
     "owner_mail",

@@ -27,7 +27,10 @@ class Notifier(Protocol):
 
     def comment_edited(self, comment_id: int, comment: dict[str, Any]) -> None: ...
 
-    def comment_deleted(self, comment_id: int) -> None: ...
+    def comment_deleted(self, comment_id: int, comment: dict[str, Any]) -> None:
+        """
+        C{comment} is the full row as it was before, with its thread's uri.
+        """
 
     def comment_activated(self, event: CommentEvent) -> None: ...
 
@@ -63,8 +66,8 @@ class Notifiers:
     def comment_edited(self, comment_id: int, comment: dict[str, Any]) -> None:
         self._each("comment_edited", comment_id, comment)
 
-    def comment_deleted(self, comment_id: int) -> None:
-        self._each("comment_deleted", comment_id)
+    def comment_deleted(self, comment_id: int, comment: dict[str, Any]) -> None:
+        self._each("comment_deleted", comment_id, comment)
 
     def comment_activated(self, event: CommentEvent) -> None:
         self._each("comment_activated", event)
@@ -122,7 +125,7 @@ class StdoutNotifier:
             comment=json.dumps(comment),
         )
 
-    def comment_deleted(self, comment_id: int) -> None:
+    def comment_deleted(self, comment_id: int, comment: dict[str, Any]) -> None:
         self.log.info("Comment {id} deleted", id=comment_id)
 
     def comment_activated(self, event: CommentEvent) -> None:

@@ -128,7 +128,7 @@ class MailNotifier:
     def comment_edited(self, comment_id: int, comment: dict[str, Any]) -> None:
         pass
 
-    def comment_deleted(self, comment_id: int) -> None:
+    def comment_deleted(self, comment_id: int, comment: dict[str, Any]) -> None:
         pass
 
     def comment_activated(self, event: CommentEvent) -> None:

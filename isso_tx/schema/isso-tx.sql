@@ -11,6 +11,14 @@ CREATE TABLE IF NOT EXISTS isso_tx_rendered (
     html TEXT NOT NULL
 );
 
+-- Isso's schema has no index on comments but their ids, so every read of a
+-- thread, every count and every guard check would scan the whole table
+-- (1,000,000 comments: a second per request).  Isso ignores indexes it did
+-- not make, and they are built once, on the first start that lacks them.
+CREATE INDEX IF NOT EXISTS isso_tx_comments_thread ON comments (tid, mode);
+CREATE INDEX IF NOT EXISTS isso_tx_comments_parent ON comments (parent);
+CREATE INDEX IF NOT EXISTS isso_tx_comments_address ON comments (remote_addr, created);
+
 -- A comment's rendering goes with the comment, whoever deletes it: this
 -- daemon, the command line, or Isso itself.
 CREATE TRIGGER IF NOT EXISTS isso_tx_forget_rendering
@@ -19,12 +27,13 @@ BEGIN
     DELETE FROM isso_tx_rendered WHERE id = old.id;
 END;
 
--- Work waiting to leave: mails today (kind 'mail').  A row is written
+-- Work waiting to leave: mails (kind 'mail') and webhooks (kind 'webhook').  A row is written
 -- right after the change that calls for it and deleted once delivered, so
 -- a restart (or a crash) loses nothing.  Several daemons may share the
 -- table: a daemon claims a row (claimed_by, claimed_until) before sending
 -- it, and a claim whose lease ran out, its daemon gone, is taken over.
---   address      where it goes, as JSON (for a mail: {"from", "to"})
+--   address      where it goes, as JSON (for a mail: {"from", "to"}; for a
+--                webhook: its [webhook.NAME], never its URL or credentials)
 --   body         what is sent (for a mail: the message, one character per
 --                byte, so that the bytes come back exactly)
 --   not_before   when the next attempt may start (seconds since the epoch)

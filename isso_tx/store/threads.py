@@ -140,8 +140,11 @@ def count_interaction(txn: Transaction, uris: list[str]) -> list[int]:
     """
     if not uris:
         return []
+    # Isso declares comments.tid without a type: compared with the typed
+    # t.id, SQLite would convert every tid and so could not search the
+    # index on it; "+t.id" is a value without a type, compared as it is.
     txn.execute(
-        "SELECT t.uri, count(c.id) FROM threads t JOIN comments c ON c.tid = t.id "
+        "SELECT t.uri, count(c.id) FROM threads t JOIN comments c ON c.tid = +t.id "
         f"WHERE c.mode = {PUBLISHED} "
         f"AND t.uri IN ({placeholders(uris)}) GROUP BY t.uri",
         uris,

@@ -338,7 +338,7 @@ class CommentsAPI:
             delete_comment_interaction, comment_id, self._renderer.placeholder
         )
         self._responses.invalidate(row["uri"])
-        self._notifiers.comment_deleted(comment_id)
+        self._notifiers.comment_deleted(comment_id, row)
         self._clear_cookies(request, comment_id)
         if placeholder is None:
             return json_body(request, None)
