@@ -1,6 +1,7 @@
 """
-Two daemons (C{twistd -n isso}, same configuration) serving one SQLite file,
-as behind a load balancer: a write acknowledged by one is in the very next
+Two daemons (C{twistd -n isso}, same configuration) serving one database (a
+SQLite file here; tests/slow/test_postgres_daemons.py runs them again on
+PostgreSQL), as behind a load balancer: a write acknowledged by one is in the very next
 answer of the other, and nothing a user sees depends on which one answers.
 """
 
@@ -18,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from ..pgcluster import fresh_database
 from .test_tap import HOST, ROOT, TWISTD, free_port
 
 # How often each kind of write is tried, alternating the daemons.
@@ -125,13 +127,17 @@ class TwoDaemons(SynchronousTestCase):
     """
 
     extra = ""
+    # Where the site keeps its comments: "sqlite" (a file in the test's
+    # folder) or "postgresql" (a fresh database of tests/pgcluster.py).
+    backend = "sqlite"
 
     def setUp(self) -> None:
         self.directory = os.path.abspath(self.mktemp())
         os.makedirs(self.directory)
+        dbpath = fresh_database(self) if self.backend == "postgresql" else "comments.db"
         with open(os.path.join(self.directory, "site.cfg"), "w") as f:
             f.write(
-                f"[general]\ndbpath = comments.db\nhost = {HOST}\nnotify = stdout\n"
+                f"[general]\ndbpath = {dbpath}\nhost = {HOST}\nnotify = stdout\n"
                 "[guard]\nenabled = false\n"
                 f"[admin]\nenabled = true\npassword = {PASSWORD}\n" + self.extra
             )
