@@ -12,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 from http.cookies import SimpleCookie
 from typing import Any
@@ -127,6 +128,8 @@ class TwoDaemons(SynchronousTestCase):
     """
 
     extra = ""
+    # The [guard] section's settings.
+    guard = "enabled = false\n"
     # Where the site keeps its comments: "sqlite" (a file in the test's
     # folder) or "postgresql" (a fresh database of tests/pgcluster.py).
     backend = "sqlite"
@@ -138,7 +141,7 @@ class TwoDaemons(SynchronousTestCase):
         with open(os.path.join(self.directory, "site.cfg"), "w") as f:
             f.write(
                 f"[general]\ndbpath = {dbpath}\nhost = {HOST}\nnotify = stdout\n"
-                "[guard]\nenabled = false\n"
+                f"[guard]\n{self.guard}"
                 f"[admin]\nenabled = true\npassword = {PASSWORD}\n" + self.extra
             )
         # The first creates the database; the second opens it as it is.
@@ -154,6 +157,26 @@ class TwoDaemons(SynchronousTestCase):
         """
         for i in range(ROUNDS):
             yield i, self.daemons[i % 2], self.daemons[1 - i % 2]
+
+    def at_once(self, send: Any, count: int) -> list[Any]:
+        """
+        Call C{send(daemon, n)} for n in range(count) from as many threads,
+        released together, alternating the daemons; return the results in
+        order of n.
+        """
+        results: list[Any] = [None] * count
+        start = threading.Barrier(count)
+
+        def run(n: int) -> None:
+            start.wait()
+            results[n] = send(self.daemons[n % 2], n)
+
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        return results
 
     def sign_in(self, daemon: Daemon, reader: str = "198.51.100.9") -> dict[str, str]:
         code, headers, body = daemon.request(
@@ -343,3 +366,19 @@ class AdminTests(TwoDaemons):
             # Fifteen minutes from the first failure, a moment ago.
             self.assertIn(headers["Retry-After"], ("899", "900"))
         self.sign_in(self.daemons[1], reader="198.51.100.77")
+
+    def test_throttle_counts_simultaneous(self) -> None:
+        """
+        Of twelve wrong passwords sent at once from one network to both
+        daemons, five are answered as wrong and the rest refused for now.
+        """
+        for round in range(3):
+            reader = f"198.18.{round + 20}.5"
+            codes = self.at_once(
+                lambda daemon, n: daemon.request(
+                    "POST", "/login/", form={"password": "guess"}, reader=reader
+                )[0],
+                12,
+            )
+            self.assertEqual(sorted(codes), [403] * 5 + [429] * 7)
+
