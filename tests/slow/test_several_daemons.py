@@ -382,3 +382,26 @@ class AdminTests(TwoDaemons):
             )
             self.assertEqual(sorted(codes), [403] * 5 + [429] * 7)
 
+
+class GuardTests(TwoDaemons):
+    """
+    The spam guard's limits, whichever daemon a post lands on.
+    """
+
+    guard = "enabled = true\nratelimit = 3\ndirect-reply = 100\n"
+
+    def test_ratelimit_simultaneous(self) -> None:
+        """
+        Of ten comments posted at once from one network to both daemons,
+        only as many as the rate limit allows are accepted.
+        """
+        for round in range(3):
+            reader = f"198.18.{round + 40}.5"
+            codes = self.at_once(
+                lambda daemon, n: daemon.request(
+                    "POST", f"/new?uri=/guard/{round}/",
+                    {"text": f"comment {n}", "title": "A page"}, reader=reader,
+                )[0],
+                10,
+            )
+            self.assertEqual(sorted(codes), [201] * 3 + [403] * 7)
