@@ -14,9 +14,15 @@ from dataclasses import dataclass
 
 from twisted.enterprise.adbapi import Transaction
 
+from .dialect import POSTGRESQL
 from .settings import GuardConfig
 
 RATE_WINDOW = 60
+
+# The first key of the PostgreSQL advisory locks that keep one network's
+# posts in turn (the second is a hash of the network).  Two-key locks never
+# meet the one-key lock of serialised interactions.
+NETWORK_LOCK = 0x15508
 
 
 class GuardRejection(Exception):
@@ -63,6 +69,7 @@ def check_guard(
     if not config.enabled:
         return
     address = submission.address
+    _hold_network(txn, address)
 
     txn.execute(
         "SELECT id FROM comments WHERE remote_addr = ? AND ? - created < ? "
@@ -103,3 +110,23 @@ def check_guard(
         raise GuardRejection(
             "author name required but not provided", "require-author"
         )
+
+
+def _hold_network(txn: Transaction, address: str) -> None:
+    """
+    Make posts from C{address} take turns from here to their commit, so
+    that the checks below count every comment acknowledged to that network,
+    whichever daemon (or pooled connection) stored it.
+
+    On PostgreSQL a transaction-scoped advisory lock per network: posts from
+    other networks go on in parallel, and each check, run after the lock is
+    held, sees what the previous holder committed.  On SQLite the write lock,
+    taken now rather than at the insert (it is one per file, and the
+    daemon's single connection already puts its own posts in turn).
+    """
+    if getattr(txn, "dialect", None) == POSTGRESQL:
+        txn.execute(
+            "SELECT pg_advisory_xact_lock(?, hashtext(?))", (NETWORK_LOCK, address)
+        )
+    elif not txn.connection.in_transaction:
+        txn.execute("BEGIN IMMEDIATE")

@@ -141,6 +141,19 @@ def normalise_website(value: str | None) -> str | None:
     return value
 
 
+def wants_notifications(value: Any) -> bool:
+    """
+    Whether a C{notification} flag asks for reply notifications: any true
+    value but the text "0" or "false".
+
+    Isso's client sends 0 or 1; other API clients may send text, which
+    Isso's SQLite file keeps as it is and an INTEGER column on PostgreSQL
+    cannot, so new comments store the flag as 0 or 1 on both.  Rows an
+    older Isso wrote are read with this too.
+    """
+    return bool(value) and str(value).strip().lower() not in ("0", "false")
+
+
 def new_comment_fields(body: Any) -> dict[str, Any]:
     """
     Check a C{POST /new} body and return its normalised fields.
@@ -158,6 +171,8 @@ def new_comment_fields(body: Any) -> dict[str, Any]:
         or (isinstance(notification, float) and not math.isfinite(notification))
     ):
         raise InvalidComment("notification must be 0, 1 or null")
+    if notification is not None:
+        data["notification"] = int(wants_notifications(notification))
     data["author"] = escape_text(data["author"])
     data["email"] = escape_text(data["email"])
     data["website"] = normalise_website(data["website"])

@@ -263,10 +263,14 @@ class DatabaseMixin:
         return self.db().execute(sql, params).fetchall()
 
 
-def on_postgresql(namespace: dict[str, Any], *modules: ModuleType) -> None:
+def on_postgresql(
+    namespace: dict[str, Any], *modules: ModuleType, base: type = SiteTestCase
+) -> None:
     """
     Put into C{namespace} (a test module's globals) a copy of each
-    L{SiteTestCase} of C{modules} that runs its tests on PostgreSQL.
+    subclass of C{base} in C{modules} that runs its tests on PostgreSQL:
+    C{base} reads a class attribute C{backend}, "sqlite" unless it says
+    "postgresql".
 
     Only the new classes are added, so the originals still run once, on
     SQLite, from their own modules.  A class with a true C{sqlite_only}
@@ -276,7 +280,7 @@ def on_postgresql(namespace: dict[str, Any], *modules: ModuleType) -> None:
         for name, value in sorted(vars(module).items()):
             if (
                 isinstance(value, type)
-                and issubclass(value, SiteTestCase)
+                and issubclass(value, base)
                 and value.__module__ == module.__name__
                 and not getattr(value, "sqlite_only", False)
             ):

@@ -287,7 +287,7 @@ class NewCommentTests(SynchronousTestCase):
     def test_notification(self) -> None:
         """
         A notification flag that is an object or a list is refused; other
-        values are passed on as sent.
+        values are passed on as 0 or 1 (or null), whatever the database.
         """
         for notification in ({}, [], [1], {"a": 1}):
             error = self.assertRaises(
@@ -299,6 +299,9 @@ class NewCommentTests(SynchronousTestCase):
         for notification in (0, 1, None, True):
             fields = new_comment_fields({"text": "hello", "notification": notification})
             self.assertEqual(fields["notification"], notification)
+        for notification, flag in (("yes", 1), (" False ", 0), ("0", 0), (0.25, 1)):
+            fields = new_comment_fields({"text": "hello", "notification": notification})
+            self.assertIs(fields["notification"], flag)
 
 
 class EditTests(SynchronousTestCase):

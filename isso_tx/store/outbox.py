@@ -108,15 +108,20 @@ def claim_interaction(
     if txn.fetchone() is None:
         return []
     until = now + lease
+    # The outer conditions are the whole test of a free, due row: on
+    # PostgreSQL an UPDATE that waited for another daemon's claim or release
+    # of a row checks them again on what that daemon committed (the
+    # subquery's choice stands), so a row released with a later not_before
+    # is not taken again at once.
     txn.execute(
         "UPDATE isso_tx_outbox "
         "SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 "
-        f"WHERE {_WAITING} AND {_FREE} AND id IN ("
+        f"WHERE {_WAITING} AND not_before <= ? AND {_FREE} AND id IN ("
         "SELECT id FROM isso_tx_outbox "
         f"WHERE kind = ? AND {_WAITING} AND not_before <= ? AND {_FREE} "
         "ORDER BY not_before, id LIMIT ?) "
         "RETURNING id, kind, address, description, body, attempts, claimed_until",
-        (claimer, until, now, kind, now, now, limit),
+        (claimer, until, now, now, kind, now, now, limit),
     )
     rows = [
         OutboxRow(

@@ -9,6 +9,7 @@ from typing import Any
 
 from twisted.enterprise.adbapi import Transaction
 
+from ..validation import wants_notifications
 from .rows import PUBLISHED
 
 
@@ -26,13 +27,6 @@ def unsubscribe_interaction(txn: Transaction, comment_id: int, email: str) -> bo
         (email, comment_id, comment_id),
     )
     return True
-
-
-def _subscribed(value: Any) -> bool:
-    """
-    Isso stores the C{notification} flag as the client sent it.
-    """
-    return bool(value) and str(value).strip().lower() not in ("0", "false")
 
 
 def reply_recipients_interaction(
@@ -62,7 +56,7 @@ def reply_recipients_interaction(
     recipients = []
     for row in candidates:
         email = row["email"]
-        if row["id"] == comment["id"] or not email or not _subscribed(
+        if row["id"] == comment["id"] or not email or not wants_notifications(
             row["notification"]
         ):
             continue

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from twisted.enterprise.adbapi import Transaction
 
+from ..db import serialised
+
 
 class Throttled(Exception):
     """
@@ -43,6 +45,7 @@ def session_revoked_interaction(txn: Transaction, sid: str) -> bool:
     return txn.fetchone() is not None
 
 
+@serialised
 def login_attempt_interaction(
     txn: Transaction, network: str, now: float, window: float, limit: int
 ) -> None:
@@ -51,9 +54,10 @@ def login_attempt_interaction(
     (L{login_succeeded_interaction}), unless C{limit} failures within
     C{window} seconds came before it.
 
-    The attempt is written before the earlier ones are counted: writers take
-    turns, so two attempts from two daemons at once cannot both see room
-    for one more.
+    Serialised: attempts take turns from their first statement, so that two
+    at once, from one daemon's pool or from two daemons, cannot both see
+    room for one more (on PostgreSQL, whose transactions do not see each
+    other's uncommitted rows, writing first would not be enough).
 
     @raise Throttled: too many failures; nothing is recorded.
     """

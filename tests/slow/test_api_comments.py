@@ -145,6 +145,28 @@ class CreateTests(SiteTestCase):
         self.assertEqual(response.json()["total_replies"], 0)
 
     @inlineCallbacks
+    def test_notification_flag(self):
+        """
+        A notification flag sent as text or any other value is accepted and
+        answered and stored as 0 or 1, the same on either database.
+        """
+        conn = self.connect_database()
+        for sent, flag in [
+            ("yes", 1), ("1", 1), ("false", 0), ("0", 0), ("", 0),
+            (True, 1), (2**40, 1), (0.5, 1), (0, 0), (1, 1), (None, None),
+        ]:
+            response = yield self.client.post(
+                "/new?uri=/flags/", {"text": "hello", "title": "A page", "notification": sent}
+            )
+            self.assertEqual(response.code, 201, (sent, response))
+            comment = response.json()
+            self.assertIs(comment["notification"], flag, sent)
+            stored = conn.execute(
+                "SELECT notification FROM comments WHERE id = ?", (comment["id"],)
+            ).fetchone()[0]
+            self.assertIs(stored, flag, sent)
+
+    @inlineCallbacks
     def test_valid_websites(self):
         """
         Ordinary website addresses are accepted.

@@ -1,7 +1,8 @@
 """
 Mail that survives, with real daemons: C{twistd isso} in child processes,
-killed with SIGKILL or sharing one SQLite file, mailing an in-process SMTP
-server.
+killed with SIGKILL or sharing one database, mailing an in-process SMTP
+server.  The database is a SQLite file here; tests/slow/test_postgres_daemons.py
+runs the same tests on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from ..mailserver import start_mail_server
+from ..pgcluster import fresh_database
 from ..support import Client, write_config
 from .test_tap import ROOT, TWISTD, free_port
 
@@ -87,6 +89,9 @@ class Daemon:
 
 class OutboxDaemonTestCase(TestCase):
     timeout = 120
+    # Where the site keeps its comments: "sqlite" (a file in the test's
+    # folder) or "postgresql" (a fresh database of tests/pgcluster.py).
+    backend = "sqlite"
 
     def site(self, smtp_port: int) -> str:
         """
@@ -94,19 +99,29 @@ class OutboxDaemonTestCase(TestCase):
         SMTP server on C{smtp_port}; return its configuration's path.
         """
         self.directory = os.path.abspath(self.mktemp())
+        self.dbpath = os.path.join(self.directory, "comments.db")
+        if self.backend == "postgresql":
+            self.dbpath = fresh_database(self)
         return write_config(
             self.directory,
-            "[general]\nnotify = smtp\n"
+            f"[general]\nnotify = smtp\ndbpath = {self.dbpath}\n"
             "[guard]\nenabled = false\n[hash]\nalgorithm = none\n"
             f"[smtp]\nhost = 127.0.0.1\nport = {smtp_port}\nsecurity = none\n"
             f"to = {OWNER}\nfrom = comments@example.org\ntimeout = 5\n",
         )
 
-    def outbox(self) -> list[sqlite3.Row]:
+    def outbox(self) -> list[Any]:
         """
-        Read the outbox of the site's database, as the daemons left it.
+        Read the outbox of the site's database, as the daemons left it:
+        rows whose columns are read by name.
         """
-        connection = sqlite3.connect(os.path.join(self.directory, "comments.db"))
+        if self.backend == "postgresql":
+            import psycopg
+            from psycopg.rows import dict_row
+
+            with psycopg.connect(self.dbpath, row_factory=dict_row) as conn:
+                return conn.execute("SELECT * FROM isso_tx_outbox").fetchall()
+        connection = sqlite3.connect(self.dbpath)
         connection.row_factory = sqlite3.Row
         try:
             return connection.execute("SELECT * FROM isso_tx_outbox").fetchall()
@@ -204,7 +219,7 @@ class TwoDaemonsTests(OutboxDaemonTestCase):
     @inlineCallbacks
     def test_each_mail_leaves_once(self):
         """
-        Two daemons on one SQLite file, comments posted to each in turn:
+        Two daemons on one database, comments posted to each in turn:
         every comment is mailed, none twice.
         """
         smtp = yield start_mail_server(self)

@@ -1,6 +1,7 @@
 """
-Two daemons (C{twistd -n isso}, same configuration) serving one SQLite file,
-as behind a load balancer: a write acknowledged by one is in the very next
+Two daemons (C{twistd -n isso}, same configuration) serving one database (a
+SQLite file here; tests/slow/test_postgres_daemons.py runs them again on
+PostgreSQL), as behind a load balancer: a write acknowledged by one is in the very next
 answer of the other, and nothing a user sees depends on which one answers.
 """
 
@@ -11,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 from http.cookies import SimpleCookie
 from typing import Any
@@ -18,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from ..pgcluster import fresh_database
 from .test_tap import HOST, ROOT, TWISTD, free_port
 
 # How often each kind of write is tried, alternating the daemons.
@@ -125,14 +128,20 @@ class TwoDaemons(SynchronousTestCase):
     """
 
     extra = ""
+    # The [guard] section's settings.
+    guard = "enabled = false\n"
+    # Where the site keeps its comments: "sqlite" (a file in the test's
+    # folder) or "postgresql" (a fresh database of tests/pgcluster.py).
+    backend = "sqlite"
 
     def setUp(self) -> None:
         self.directory = os.path.abspath(self.mktemp())
         os.makedirs(self.directory)
+        dbpath = fresh_database(self) if self.backend == "postgresql" else "comments.db"
         with open(os.path.join(self.directory, "site.cfg"), "w") as f:
             f.write(
-                f"[general]\ndbpath = comments.db\nhost = {HOST}\nnotify = stdout\n"
-                "[guard]\nenabled = false\n"
+                f"[general]\ndbpath = {dbpath}\nhost = {HOST}\nnotify = stdout\n"
+                f"[guard]\n{self.guard}"
                 f"[admin]\nenabled = true\npassword = {PASSWORD}\n" + self.extra
             )
         # The first creates the database; the second opens it as it is.
@@ -148,6 +157,26 @@ class TwoDaemons(SynchronousTestCase):
         """
         for i in range(ROUNDS):
             yield i, self.daemons[i % 2], self.daemons[1 - i % 2]
+
+    def at_once(self, send: Any, count: int) -> list[Any]:
+        """
+        Call C{send(daemon, n)} for n in range(count) from as many threads,
+        released together, alternating the daemons; return the results in
+        order of n.
+        """
+        results: list[Any] = [None] * count
+        start = threading.Barrier(count)
+
+        def run(n: int) -> None:
+            start.wait()
+            results[n] = send(self.daemons[n % 2], n)
+
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        return results
 
     def sign_in(self, daemon: Daemon, reader: str = "198.51.100.9") -> dict[str, str]:
         code, headers, body = daemon.request(
@@ -337,3 +366,42 @@ class AdminTests(TwoDaemons):
             # Fifteen minutes from the first failure, a moment ago.
             self.assertIn(headers["Retry-After"], ("899", "900"))
         self.sign_in(self.daemons[1], reader="198.51.100.77")
+
+    def test_throttle_counts_simultaneous(self) -> None:
+        """
+        Of twelve wrong passwords sent at once from one network to both
+        daemons, five are answered as wrong and the rest refused for now.
+        """
+        for round in range(3):
+            reader = f"198.18.{round + 20}.5"
+            codes = self.at_once(
+                lambda daemon, n: daemon.request(
+                    "POST", "/login/", form={"password": "guess"}, reader=reader
+                )[0],
+                12,
+            )
+            self.assertEqual(sorted(codes), [403] * 5 + [429] * 7)
+
+
+class GuardTests(TwoDaemons):
+    """
+    The spam guard's limits, whichever daemon a post lands on.
+    """
+
+    guard = "enabled = true\nratelimit = 3\ndirect-reply = 100\n"
+
+    def test_ratelimit_simultaneous(self) -> None:
+        """
+        Of ten comments posted at once from one network to both daemons,
+        only as many as the rate limit allows are accepted.
+        """
+        for round in range(3):
+            reader = f"198.18.{round + 40}.5"
+            codes = self.at_once(
+                lambda daemon, n: daemon.request(
+                    "POST", f"/new?uri=/guard/{round}/",
+                    {"text": f"comment {n}", "title": "A page"}, reader=reader,
+                )[0],
+                10,
+            )
+            self.assertEqual(sorted(codes), [201] * 3 + [403] * 7)
