@@ -5,97 +5,27 @@ importers (L{isso_tx.importers}).
 
 from __future__ import annotations
 
-import calendar
 import fcntl
-import hashlib
 import json
 import os
 import pty
-import shutil
 import sqlite3
 import struct
 import subprocess
-import sys
 import termios
 import threading
-import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from ..commandline import child_environment
 from ..dumps import measured_import, write_wordpress
-
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
-DISQUS = os.path.join(FIXTURES, "disqus.xml")
-WORDPRESS = os.path.join(FIXTURES, "wordpress.xml")
-GENERIC = os.path.join(FIXTURES, "generic.json")
-
-
-def utc(text: str) -> float:
-    return float(calendar.timegm(time.strptime(text, "%Y-%m-%d %H:%M:%S")))
-
-
-def write_site(directory: str, extra: str = "", name: str = "") -> str:
-    """
-    Write a site configuration whose database lives in C{directory}, and
-    return its path.
-    """
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, "site.cfg")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(
-            "[general]\n"
-            f"dbpath = {os.path.join(os.path.abspath(directory), 'comments.db')}\n"
-            "host = https://blog.example.org/\n"
-            + (f"name = {name}\n" if name else "")
-            + "[server]\nlisten = http://localhost:8181\n"
-            + extra
-        )
-    return path
-
-
-def all_rows(db: str) -> dict[str, list[tuple]]:
-    """
-    Every row of every table, in a stable order.
-    """
-    conn = sqlite3.connect(db)
-    try:
-        tables = [
-            name
-            for (name,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        return {
-            table: sorted(conn.execute(f"SELECT * FROM {table}"), key=repr)
-            for table in tables
-        }
-    finally:
-        conn.close()
-
-
-def threads(db: str) -> list[tuple]:
-    """
-    Every thread's id, uri and title, by id.
-    """
-    return query(db, "SELECT id, uri, title FROM threads ORDER BY id")
-
-
-def checksum(db: str) -> str:
-    return hashlib.sha256(repr(all_rows(db)).encode()).hexdigest()
-
-
-def query(db: str, sql: str, *args) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return list(conn.execute(sql, args))
-    finally:
-        conn.close()
-
-
-def _console_script() -> str | None:
-    script = os.path.join(os.path.dirname(sys.executable), "isso-tx")
-    return script if os.path.exists(script) else shutil.which("isso-tx")
+from ..test_cli import (
+    GENERIC,
+    WORDPRESS,
+    _console_script,
+    query,
+    write_site,
+)
 
 
 class ConsoleScriptTests(SynchronousTestCase):

@@ -10,24 +10,8 @@ from typing import Any
 
 from twisted.internet.defer import inlineCallbacks
 
-from isso_tx.settings import GuardConfig
-
 from ..support import DatabaseMixin, SiteTestCase
-
-JSON = {"Accept": "application/json"}
-NOW = 1_700_000_000.0
-EDIT_WINDOW = 900
-ADDRESS = "192.0.2.0"
-OTHER = "198.51.100.0"
-# Every rule on, with limits far enough not to get in each other's way.
-STRICT = GuardConfig(
-    enabled=True,
-    ratelimit=100,
-    direct_reply=100,
-    reply_to_self=False,
-    require_author=False,
-    require_email=False,
-)
+from ..test_guard import JSON
 
 
 class GuardTestCase(DatabaseMixin, SiteTestCase):

@@ -9,26 +9,8 @@ import hashlib
 
 from twisted.internet.defer import inlineCallbacks
 
-from isso_tx.hashing import make_hash_function
-from isso_tx.settings import HashConfig
-
 from ..support import SiteTestCase
-
-SALT = b"Eech7co8Ohloopo9Ol6baimi"
-
-
-def pbkdf2(value: str) -> str:
-    """
-    The identicon hash of C{value} under Isso's default C{[hash]} settings.
-    """
-    return hashlib.pbkdf2_hmac("sha1", value.encode(), SALT, 1000, 6).hex()
-
-
-def hash_function(algorithm: str, salt: str = SALT.decode()):
-    """
-    The hash function C{[hash]} with this algorithm and salt builds.
-    """
-    return make_hash_function(HashConfig(salt=salt, algorithm=algorithm))
+from ..test_hashing import pbkdf2
 
 
 class HashTests(SiteTestCase):

@@ -15,23 +15,11 @@ from twisted.trial.unittest import TestCase
 
 from isso_tx.config import load_site_config
 from isso_tx.tap import (
-    Options,
     listen_addresses,
 )
 
 from ..support import Client
-from ..test_multisite import ServiceMixin
-
-ALPHA_HOST = "http://alpha.example"
-BRAVO_HOST = "http://bravo.example"
-LOOPBACK = "tcp:0:interface=127.0.0.1"
-
-
-def options(*args: str) -> Options:
-    parsed = Options()
-    parsed.parseOptions(list(args))
-    return parsed
-
+from ..test_multisite import ALPHA_HOST, BRAVO_HOST, LOOPBACK, ServiceMixin, options
 
 
 class SeveralSitesTests(ServiceMixin, TestCase):

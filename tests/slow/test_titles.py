@@ -17,8 +17,6 @@ from twisted.web.static import Data
 
 from ..support import DatabaseMixin, SiteTestCase
 
-ORIGIN = "http://example.org"
-
 
 class WebsiteTestCase(DatabaseMixin, SiteTestCase):
     """
