@@ -88,9 +88,10 @@ class WebhookRefused(WebhookFailed):
 
 
 @implementer(IBodyProducer)
-class _Bytes:
+class BytesBody:
     """
-    A request body written all at once.
+    A request body written all at once, when the request starts (Twisted's
+    FileBodyProducer writes it later, from a cooperator).
     """
 
     def __init__(self, body: bytes) -> None:
@@ -232,7 +233,7 @@ class WebhookSender(Courier):
             )
         body = row.body.encode("utf-8")
         method, url, headers = self.request_for(target, address, body)
-        d = self.agent.request(method, url.encode("utf-8"), headers, _Bytes(body))
+        d = self.agent.request(method, url.encode("utf-8"), headers, BytesBody(body))
 
         def answered(response: IResponse) -> Deferred[None]:
             status = response.code

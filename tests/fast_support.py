@@ -43,14 +43,13 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.client import readBody
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IBodyProducer
 from twisted.web.resource import IResource
-from zope.interface import implementer
 
 from isso_tx.config import load_site_config
 from isso_tx.db import _prepare_connection, prepare_database, transaction_of
 from isso_tx.settings import SiteConfig
 from isso_tx.site import CommentSite, open_site
+from isso_tx.webhooks import BytesBody
 
 from .support import HOST, Response, write_config
 
@@ -238,7 +237,7 @@ class Browser:
         self._http = HTTPClient(
             self._agent,
             cookiejar=self.cookies,
-            data_to_body_producer=_Body,
+            data_to_body_producer=BytesBody,
         )
         self.base = base
         self.address = address
@@ -337,30 +336,6 @@ class Browser:
             if cookie.name == name:
                 self.cookies.clear(cookie.domain, cookie.path, cookie.name)
 
-
-@implementer(IBodyProducer)
-class _Body:
-    """
-    A request body written all at once (treq's default producer writes it
-    from the global reactor's cooperator, later).
-    """
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-        self.length = len(body)
-
-    def startProducing(self, consumer: Any) -> Deferred[None]:
-        consumer.write(self._body)
-        return succeed(None)
-
-    def stopProducing(self) -> None:
-        pass
-
-    def pauseProducing(self) -> None:
-        pass
-
-    def resumeProducing(self) -> None:
-        pass
 
 
 def _urlencode(form: dict[str, Any]) -> str:
