@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from isso_tx.caches import ResponseCache
+from isso_tx.caches import CountKey, LatestKey, ResponseCache
 
 
 @dataclass(frozen=True)
@@ -117,3 +117,16 @@ class ResponseCacheTests(SynchronousTestCase):
         self.put(Query("/b/"), b"y" * 200)
         self.assertIsNotNone(self.cache.get(Query("/a/")))
         self.assertIsNotNone(self.cache.get(Query("/b/")))
+
+    def test_every_thread_answers(self) -> None:
+        """
+        An answer drawn from every thread (the latest comments) is dropped
+        by a write to any thread; a thread's count only by its own.
+        """
+        self.put(LatestKey(10), b"latest")
+        self.put(CountKey("/a/"), b"1")
+        self.put(CountKey("/b/"), b"2")
+        self.cache.invalidate("/b/")
+        self.assertIsNone(self.cache.get(LatestKey(10)))
+        self.assertEqual(self.cache.get(CountKey("/a/")), b"1")
+        self.assertIsNone(self.cache.get(CountKey("/b/")))
