@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from typing import Any
 
 from twisted.application import service
@@ -14,8 +15,14 @@ from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
 from twisted.internet.endpoints import AdoptedStreamServerEndpoint
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort
-from twisted.logger import Logger, globalLogPublisher, textFileLogObserver
+from twisted.logger import (
+    ILogObserver,
+    Logger,
+    globalLogPublisher,
+    textFileLogObserver,
+)
 from twisted.python import usage
+from twisted.python.components import Componentized
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from twisted.web.server import Site
@@ -33,6 +40,7 @@ from .db import DatabaseError, access_problem
 from .dialect import is_postgres_uri
 from .draining import DRAIN_TIMEOUT, DrainingChannel, DrainingSite, close_listening
 from .listening import listen_problems
+from .logs import ACCESS_NAMESPACE, LogLines, twistd_logs_to_stdout
 from .metrics import Metrics
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
@@ -42,7 +50,7 @@ from .views.metrics import MetricsBeside, MetricsResource
 log = Logger()
 # One line per request, under a namespace of its own so that it can be
 # filtered or sent elsewhere.
-access_log = Logger(namespace="isso_tx.access")
+access_log = Logger(namespace=ACCESS_NAMESPACE)
 
 
 class Options(usage.Options):
@@ -186,6 +194,10 @@ class Daemon(service.MultiService):
     write is done).
     """
 
+    # The observer twistd is to log with, when it has one of ours to use
+    # (see setServiceParent).
+    log_observer: ILogObserver | None = None
+
     def __init__(
         self, webs: list[DrainingSite], drain_timeout: float, reactor: Any
     ) -> None:
@@ -193,6 +205,14 @@ class Daemon(service.MultiService):
         self.webs = webs
         self.drain_timeout = drain_timeout
         self.reactor = reactor
+
+    def setServiceParent(self, parent: Any) -> None:
+        # twistd makes the application and hands it here before it starts
+        # logging, and logs with the application's ILogObserver component
+        # when it has one.
+        if self.log_observer is not None and isinstance(parent, Componentized):
+            parent.setComponent(ILogObserver, self.log_observer)
+        super().setServiceParent(parent)
 
     def stopService(self) -> Deferred[Any]:
         service.Service.stopService(self)
@@ -386,6 +406,9 @@ def makeService(options: Options, reactor: Any = None) -> service.IService:
     # beside the site there, and only there.
     beside = IssoWebSite(MetricsBeside(scrape, root), reactor=reactor)
     top = Daemon([factory, beside], options["drain-timeout"], reactor)
+    # twistd's options are the parent of the plugin's.
+    if twistd_logs_to_stdout(getattr(options, "parent", None)):
+        top.log_observer = LogLines(sys.stdout)
     for site in sites:
         site.setServiceParent(top)
 
