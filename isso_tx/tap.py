@@ -397,7 +397,8 @@ def makeService(options: Options, reactor: Any = None) -> service.IService:
 
     log_to_files(configs)
 
-    metrics = Metrics(reactor)
+    private = metrics_addresses(configs)
+    metrics = Metrics(reactor, served=bool(private))
     sites = open_sites(configs, reactor, metrics)
     root = root_resource(sites)
     scrape = MetricsResource(metrics)
@@ -413,7 +414,6 @@ def makeService(options: Options, reactor: Any = None) -> service.IService:
         site.setServiceParent(top)
 
     public = listen_addresses(options, configs)
-    private = metrics_addresses(configs)
     for description in public:
         serving = beside if description in private else factory
         _listener(description, serving, reactor).setServiceParent(top)
