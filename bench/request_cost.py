@@ -4,7 +4,7 @@ The CPU cost of one request, measured inside one process, without sockets.
 bench/api_bench.py measures what a client sees, on a machine that other
 work shares; this measures where the daemon's own time goes.  It builds the
 daemon's HTTP factory from a configuration (as C{twistd isso} does, with
-the log written as twistd writes it, to /dev/null), seeds it through the
+the log written as under twistd --nodaemon, to /dev/null), seeds it through the
 API, and then feeds requests to one keep-alive connection over an
 in-memory transport: for answers that come from memory (a cached thread,
 counts, the client's files) the whole request is handled synchronously, so
@@ -36,11 +36,12 @@ from twisted.internet import reactor, task  # noqa: E402
 from twisted.internet.address import IPv4Address  # noqa: E402
 from twisted.internet.defer import ensureDeferred  # noqa: E402
 from twisted.internet.testing import StringTransport  # noqa: E402
-from twisted.logger import globalLogBeginner, textFileLogObserver  # noqa: E402
+from twisted.logger import globalLogBeginner  # noqa: E402
 from twisted.web.resource import Resource  # noqa: E402
 from twisted.web.server import Site  # noqa: E402
 
 import ceiling  # noqa: E402
+from isso_tx.logs import LogLines  # noqa: E402
 from isso_tx.tap import Options, makeService  # noqa: E402
 
 CONFIG = """\
@@ -198,7 +199,7 @@ if __name__ == "__main__":
     parser.add_argument("--profile", metavar="KEY")
     arguments = parser.parse_args()
     globalLogBeginner.beginLoggingTo(
-        [textFileLogObserver(open(os.devnull, "w"))], redirectStandardIO=False
+        [LogLines(open(os.devnull, "w"))], redirectStandardIO=False
     )
 
     def run() -> None:
