@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 A = TypeVar("A", bound=Sized)
 
@@ -68,6 +69,9 @@ class ResponseCache:
         # read them).
         self.hits = 0
         self.misses = 0
+        # The answers being read, by query and generation, each with the
+        # readers waiting for it.
+        self._reading: dict[tuple[Any, int], list[Deferred[Any]]] = {}
 
     def get(self, query: Any) -> Any:
         body = self._entries.get(query)
@@ -95,6 +99,40 @@ class ResponseCache:
     def _cost(query: Any, body: Sized | None) -> int:
         return 0 if body is None else len(body) + len(query.uri or "")
 
+    def read_once(self, query: Any, read: Callable[[], Awaitable[A]]) -> Deferred[A]:
+        """
+        Return the answer of C{read()}, kept unless a write came in
+        between.  Readers of the same query who come while it is being
+        read, with no invalidation since it started, get that answer too:
+        one read for all of them rather than one each, which for a slow
+        answer (a thread of thousands of comments) would queue up on the
+        database.  A reader who goes away does not cancel it for the others.
+        """
+        waiter: Deferred[A] = Deferred()
+        key = (query, self.generation)
+        waiters = self._reading.get(key)
+        if waiters is not None:
+            waiters.append(waiter)
+            return waiter
+        waiters = self._reading[key] = [waiter]
+        generation = self.generation
+
+        def done(result: Any) -> None:
+            del self._reading[key]
+            if not isinstance(result, Failure):
+                self.put(query, result, generation)
+            for each in waiters:
+                # A reader who went away was cancelled already.
+                if each.called:
+                    continue
+                if isinstance(result, Failure):
+                    each.errback(result)
+                else:
+                    each.callback(result)
+
+        Deferred.fromCoroutine(_awaited(read())).addBoth(done)
+        return waiter
+
     def invalidate(self, *uris: str) -> None:
         self.generation += 1
         for query in [q for q in self._entries if q.uri is None or q.uri in uris]:
@@ -115,15 +153,17 @@ async def cached(
     """
     Return the answer to C{query}: from C{cache} once C{check} (the site's
     L{isso_tx.changes.Freshness.check}) has brought it up to date with
-    what any process committed, else from C{read()}, kept for the next
-    reader unless a write came in between.
+    what any process committed, else from C{read()} (see
+    L{ResponseCache.read_once}).
     """
     waiting = check()
     if waiting is not None:
         await waiting
     answer = cache.get(query)
     if answer is None:
-        generation = cache.generation
-        answer = await read()
-        cache.put(query, answer, generation)
+        answer = await cache.read_once(query, read)
     return answer
+
+
+async def _awaited(value: Awaitable[A]) -> A:
+    return await value

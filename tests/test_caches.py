@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.trial.unittest import SynchronousTestCase
 
 from isso_tx.caches import CountKey, LatestKey, ResponseCache
@@ -130,3 +131,71 @@ class ResponseCacheTests(SynchronousTestCase):
         self.assertIsNone(self.cache.get(LatestKey(10)))
         self.assertEqual(self.cache.get(CountKey("/a/")), b"1")
         self.assertIsNone(self.cache.get(CountKey("/b/")))
+
+
+class ReadOnceTests(SynchronousTestCase):
+    """
+    Readers of an answer that is being read share that read.
+    """
+
+    def setUp(self) -> None:
+        self.cache = ResponseCache(budget=1000)
+        self.reads: list[Deferred[bytes]] = []
+
+    def read(self) -> Deferred[bytes]:
+        d: Deferred[bytes] = Deferred()
+        self.reads.append(d)
+        return d
+
+    def test_shared(self) -> None:
+        """
+        Readers who come while an answer is read get it from that one read,
+        and it is kept for the next.
+        """
+        first = self.cache.read_once(Query("/a/"), self.read)
+        second = self.cache.read_once(Query("/a/"), self.read)
+        self.assertEqual(len(self.reads), 1)
+        self.reads[0].callback(b"body")
+        self.assertEqual(self.successResultOf(first), b"body")
+        self.assertEqual(self.successResultOf(second), b"body")
+        self.assertEqual(self.cache.get(Query("/a/")), b"body")
+
+    def test_not_shared_after_a_write(self) -> None:
+        """
+        A reader who comes after a write gets a read of its own, and the
+        read that began before it is not kept.
+        """
+        first = self.cache.read_once(Query("/a/"), self.read)
+        self.cache.invalidate("/a/")
+        second = self.cache.read_once(Query("/a/"), self.read)
+        self.assertEqual(len(self.reads), 2)
+        self.reads[0].callback(b"old")
+        self.assertEqual(self.successResultOf(first), b"old")
+        self.assertIsNone(self.cache.get(Query("/a/")))
+        self.reads[1].callback(b"new")
+        self.assertEqual(self.successResultOf(second), b"new")
+        self.assertEqual(self.cache.get(Query("/a/")), b"new")
+
+    def test_reader_gone(self) -> None:
+        """
+        A reader who goes away does not stop the read for the others.
+        """
+        first = self.cache.read_once(Query("/a/"), self.read)
+        second = self.cache.read_once(Query("/a/"), self.read)
+        first.cancel()
+        self.failureResultOf(first, CancelledError)
+        self.reads[0].callback(b"body")
+        self.assertEqual(self.successResultOf(second), b"body")
+
+    def test_failure(self) -> None:
+        """
+        A read that fails fails for every reader waiting on it, and the
+        next reader tries again.
+        """
+        first = self.cache.read_once(Query("/a/"), self.read)
+        second = self.cache.read_once(Query("/a/"), self.read)
+        self.reads[0].errback(ValueError("database gone"))
+        self.failureResultOf(first, ValueError)
+        self.failureResultOf(second, ValueError)
+        self.cache.read_once(Query("/a/"), self.read)
+        self.assertEqual(len(self.reads), 2)

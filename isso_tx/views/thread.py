@@ -171,17 +171,10 @@ class ThreadResource(Resource):
     def _read(self, query: ThreadQuery) -> Deferred[bytes]:
         """
         Return the body of the answer read from the database, kept in the
-        cache unless a write came in between.
+        cache unless a write came in between (and read once for all the
+        readers who ask meanwhile).
         """
-        cache = self._responses
-        generation = cache.generation
-        d = Deferred.fromCoroutine(self._page(query))
-
-        def keep(body: bytes) -> bytes:
-            cache.put(query, body, generation)
-            return body
-
-        return d.addCallback(keep)
+        return self._responses.read_once(query, lambda: self._page(query))
 
     async def _page(self, query: ThreadQuery) -> bytes:
         page = await self._database.run(
