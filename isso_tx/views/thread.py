@@ -32,6 +32,7 @@ from ..settings import GeneralConfig
 from ..shapes import listed_comment
 from ..store.threads import SORTS, thread_page_interaction
 from ..validation import parse_int
+from .bodies import send_body, write_body
 from .http import JSON_TYPE, BadRequest, HTTPError, error_body, unavailable_body
 
 LARGEST = 2**62
@@ -132,15 +133,14 @@ class ThreadResource(Resource):
             body = self._responses.get(query)
             if body is not None:
                 request.setHeader(b"content-type", JSON_TYPE)
-                return body
+                return send_body(request, body)
             d = self._read(query)
         else:
             d = waiting.addCallback(lambda _: self._answer(query))
 
         def respond(body: bytes) -> None:
             request.setHeader(b"content-type", JSON_TYPE)
-            request.write(body)
-            request.finish()
+            write_body(request, body)
 
         def fail(failure: Any) -> None:
             if failure.check(CancelledError):
