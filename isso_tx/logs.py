@@ -8,11 +8,14 @@ C{textFileLogObserver(sys.stdout)}: that formats the event's time with
 C{strftime} in the local time zone, and parses the event's format string,
 for every line, and the access log writes a line per request.
 L{LogLines} writes the same lines with the time formatted once per second
-and the access log's lines, which are already text, written as they are.
+and the plain formats (text and C{{name}} fields, as almost all of ours
+are) filled in directly, each parsed once.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from string import Formatter
 from typing import IO, Any
 
 from twisted.logger import (
@@ -24,10 +27,25 @@ from twisted.logger import (
 )
 from zope.interface import implementer
 
-# The access log's namespace and the one field of its events (see
-# isso_tx.tap.IssoWebSite.log).
+# The access log's namespace (see isso_tx.tap.IssoWebSite.log).
 ACCESS_NAMESPACE = "isso_tx.access"
-ACCESS_FIELD = "request_line"
+
+
+@lru_cache(maxsize=256)
+def plain_fields(log_format: str) -> tuple[tuple[str, str | None], ...] | None:
+    """
+    Split a format into (text, field name) pairs, when it is plain: its
+    fields are bare names, without conversion, format spec, attribute,
+    index or call; else None.
+    """
+    try:
+        parts = list(Formatter().parse(log_format))
+    except ValueError:
+        return None
+    for _, name, spec, conversion in parts:
+        if name is not None and (spec or conversion or not name.isidentifier()):
+            return None
+    return tuple((text, name) for text, name, _, _ in parts)
 
 
 @implementer(ILogObserver)
@@ -49,17 +67,41 @@ class LogLines:
             self._out.flush()
 
     def format(self, event: LogEvent) -> str | None:
+        text = self._plain_text(event)
+        if text is None:
+            return formatEventAsClassicLogText(event, formatTime=self.time)
+        stamp = self.time(event.get("log_time"))
+        system = f"{event['log_namespace']}#{event['log_level'].name}"
+        return f"{stamp} [{system}] " + text.replace("\n", "\n\t") + "\n"
+
+    @staticmethod
+    def _plain_text(event: LogEvent) -> str | None:
+        """
+        Return the event's message when its format is plain and the event
+        is one twistd writes as C{<time> [<namespace>#<level>] <message>}
+        (no system of its own, no traceback); else None.
+        """
+        log_format = event.get("log_format")
         if (
-            event.get("log_namespace") == ACCESS_NAMESPACE
-            and event.get("log_format") == "{" + ACCESS_FIELD + "}"
-            and "log_system" not in event
-            and "log_failure" not in event
+            not isinstance(log_format, str)
+            or "log_system" in event
+            or "log_failure" in event
+            or "log_namespace" not in event
+            or "log_level" not in event
         ):
-            level = event["log_level"].name
-            text = str(event[ACCESS_FIELD]).replace("\n", "\n\t")
-            stamp = self.time(event.get("log_time"))
-            return f"{stamp} [{ACCESS_NAMESPACE}#{level}] {text}\n"
-        return formatEventAsClassicLogText(event, formatTime=self.time)
+            return None
+        parts = plain_fields(log_format)
+        if parts is None:
+            return None
+        try:
+            text = "".join(
+                literal + ("" if name is None else format(event[name], ""))
+                for literal, name in parts
+            )
+        except KeyError:
+            return None
+        # twistd writes nothing for an event whose message is blank.
+        return text if text.strip() else None
 
     def time(self, when: Any) -> str:
         """

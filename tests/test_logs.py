@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 from twisted.scripts.twistd import ServerOptions
 from twisted.trial.unittest import SynchronousTestCase
 
-from isso_tx.logs import LogLines, twistd_logs_to_stdout
+from isso_tx.logs import LogLines, plain_fields, twistd_logs_to_stdout
 from isso_tx.tap import makeService
 
 from .support import write_config
@@ -49,6 +49,12 @@ EVENTS = [
     event(log_namespace="x", log_format="Failed",
           log_failure=Failure(ValueError("boom"))),
     event(log_namespace="x", log_format=None),
+    event(log_namespace="x", log_format="{n:>5} {n!r} {o.real} {f()} {{braces}}",
+          n=3, o=2, f=lambda: "called"),
+    event(log_namespace="x", log_format="Missing {nothing}"),
+    event(log_namespace="x", log_format="{blank}", blank="  "),
+    event(log_namespace="x", log_format="Level {level}", level=LogLevel.warn),
+    event(log_format="No namespace"),
 ]
 
 
@@ -69,6 +75,18 @@ class LogLinesTests(SynchronousTestCase):
             twistd(dict(e))
         self.assertEqual(ours.getvalue(), theirs.getvalue())
         self.assertIn("[isso_tx.access#info] 127.0.0.1", ours.getvalue())
+
+    def test_plain_formats(self) -> None:
+        """
+        Formats of text and bare fields are filled in directly; any other
+        goes through twisted's formatter.
+        """
+        self.assertEqual(
+            plain_fields("Comment {id} created: {comment}"),
+            (("Comment ", "id"), (" created: ", "comment")),
+        )
+        for other in ("{n!r}", "{n:>5}", "{o.real}", "{f()}", "{a[0]}", "{"):
+            self.assertIsNone(plain_fields(other), other)
 
     def test_time_once_per_second(self) -> None:
         """
