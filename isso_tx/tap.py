@@ -211,7 +211,9 @@ class Daemon(service.MultiService):
         # What was built before the daemon starts (modules, configuration,
         # sites) lives as long as the daemon: kept out of the collector's
         # sight, so that its full collections, which hold up every request
-        # in flight, only walk what was allocated since.
+        # in flight, only walk what was allocated since.  The garbage of
+        # the start is collected first, so that none of it is kept.
+        gc.collect()
         gc.freeze()
         super().startService()
 
