@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.trial.unittest import SynchronousTestCase
 
-from isso_tx.caches import CountKey, LatestKey, ResponseCache
+from isso_tx.caches import ENTRY_COST, CountKey, LatestKey, ResponseCache
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,8 @@ class ResponseCacheTests(SynchronousTestCase):
         """
         Past its budget the cache forgets the least recently read answers.
         """
+        # Room for four answers of 240 bytes on uris of 3 characters.
+        self.cache = ResponseCache(budget=4 * (ENTRY_COST + 243) + 10)
         for name in "abcd":
             self.put(Query(f"/{name}/"), name.encode() * 240)
         self.cache.get(Query("/a/"))
@@ -118,6 +120,18 @@ class ResponseCacheTests(SynchronousTestCase):
         self.put(Query("/b/"), b"y" * 200)
         self.assertIsNotNone(self.cache.get(Query("/a/")))
         self.assertIsNotNone(self.cache.get(Query("/b/")))
+
+    def test_many_small_answers(self) -> None:
+        """
+        Many small answers (counts of made-up uris) are held to the budget
+        with what each entry costs beyond its bytes.
+        """
+        cache = ResponseCache(budget=100_000)
+        for n in range(10_000):
+            cache.put(CountKey(f"/{n}/"), b"0", cache.generation)
+        kept = sum(cache.get(CountKey(f"/{n}/")) is not None for n in range(10_000))
+        self.assertLessEqual(kept, 100_000 // ENTRY_COST)
+        self.assertGreater(kept, 100_000 // (2 * ENTRY_COST))
 
     def test_every_thread_answers(self) -> None:
         """

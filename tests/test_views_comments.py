@@ -14,6 +14,7 @@ from twisted.web.server import Site
 from twisted.web.static import Data
 
 from isso_tx import __version__
+from isso_tx.views.counts import KEPT_PER_REQUEST
 
 from .fast_support import START, ViewTestCase
 
@@ -771,3 +772,21 @@ class CachedReadingTests(ViewTestCase):
         """
         response = self.browser.get("/count")
         self.assertEqual((response.code, response.header("allow")), (405, "POST"))
+
+    def test_count_many_not_kept(self) -> None:
+        """
+        The counts of a request for more threads than a page lists are
+        answered but not kept; a page's are.
+        """
+        self.post_comment(text="one")
+        many = ["/path/"] + [f"/made-up/{n}/" for n in range(KEPT_PER_REQUEST)]
+        first = self.browser.post("/count", many)
+        self.assertEqual(first.json(), [1] + [0] * KEPT_PER_REQUEST)
+        calls = self.database.calls
+        self.browser.post("/count", many)
+        self.assertGreater(self.database.calls, calls)
+        few = many[:KEPT_PER_REQUEST]
+        self.browser.post("/count", few)
+        calls = self.database.calls
+        self.assertEqual(self.browser.post("/count", few).json()[0], 1)
+        self.assertEqual(self.database.calls, calls)

@@ -32,6 +32,11 @@ from .http import (
     unavailable_body,
 )
 
+# A page asks for the counts of the articles it lists: tens.  The counts
+# of a request for more threads than this are read but not kept, so that
+# one request for thousands of made-up uris does not fill the cache.
+KEPT_PER_REQUEST = 100
+
 
 def count_body(counts: list[bytes]) -> bytes:
     """
@@ -107,7 +112,8 @@ class CountResource(Resource):
         read = {}
         for uri, count in zip(missing, counts):
             read[uri] = b"%d" % count
-            cache.put(CountKey(uri), read[uri], generation)
+            if len(missing) <= KEPT_PER_REQUEST:
+                cache.put(CountKey(uri), read[uri], generation)
         return count_body(
             [count if count is not None else read[uri] for uri, count in zip(uris, known)]
         )
