@@ -174,6 +174,14 @@ class AddedRule:
     new: bool
 
 
+def ban_note(comment_id: int) -> str:
+    """
+    The note of the rules made by banning the writer of comment
+    C{comment_id}, by which an undo from its mailed link finds them.
+    """
+    return f"banned from comment {comment_id}"
+
+
 def ban_targets(
     row: Mapping[str, Any], targets: Iterable[str]
 ) -> list[tuple[str, str]]:

@@ -104,6 +104,26 @@ def delete_rule_interaction(txn: Transaction, rule_id: int) -> Rule | None:
     return _rule(row)
 
 
+def delete_rules_interaction(
+    txn: Transaction, rule_ids: list[int], note: str
+) -> list[Rule]:
+    """
+    Delete those of C{rule_ids} whose note is C{note} (the rules one ban
+    made); return them.
+    """
+    deleted = []
+    for rule_id in rule_ids:
+        txn.execute(
+            f"SELECT {_COLUMNS} FROM isso_tx_rules WHERE id = ? AND note = ?",
+            (rule_id, note),
+        )
+        row = txn.fetchone()
+        if row is not None:
+            txn.execute("DELETE FROM isso_tx_rules WHERE id = ?", (rule_id,))
+            deleted.append(_rule(row))
+    return deleted
+
+
 def rule_matched_interaction(txn: Transaction, rule_id: int, now: float) -> None:
     """
     Count one match of a rule (nothing if it was deleted meanwhile).

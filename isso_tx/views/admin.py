@@ -55,6 +55,7 @@ from ..moderation import (
     Moderation,
     Outcome,
     Result,
+    ban_note,
     typed_changes,
 )
 from ..rendering import Renderer
@@ -761,7 +762,7 @@ class AdminPanel:
                     ("/admin/?" + back, "Back to the comments"),
                 )
             result, added = await self._moderation.ban_comment(
-                ids[0], targets, f"banned from comment {ids[0]}"
+                ids[0], targets, ban_note(ids[0])
             )
             results = [result]
             if result.outcome is not Outcome.GONE:
