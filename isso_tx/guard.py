@@ -223,8 +223,8 @@ def _words(value: str) -> re.Pattern[str]:
 def normalise_rule(kind: str, action: str, value: str) -> str:
     """
     Check a rule typed by the owner and return its value as stored: a
-    network as the comments store it (an address typed whole is reduced to
-    its network), a domain without scheme, path or leading dot, white space
+    network as the comments store it (an address typed whole, or a network
+    with its prefix length, is reduced to the /24 or /48 it is in), a domain without scheme, path or leading dot, white space
     collapsed in names and words; a regular expression as typed.
 
     @raise InvalidRule: the message says what to change.
@@ -245,7 +245,8 @@ def normalise_rule(kind: str, action: str, value: str) -> str:
         return _check_pattern(value)
     value = " ".join(value.split())
     if kind == "network":
-        network = anonymize(value)
+        # An address, or a network written with its prefix length.
+        network = anonymize(value.split("/", 1)[0])
         if network == UNKNOWN_ADDRESS and value != UNKNOWN_ADDRESS:
             raise InvalidRule(
                 f"{value!r} is not an IP address (give one, or a network as the "
@@ -392,25 +393,32 @@ def match_rules(
     return held
 
 
-def check_rules(txn: Transaction, submission: Submission, now: float) -> Match | None:
+def check_rules(txn: Transaction, submission: Submission) -> Match | None:
     """
-    Apply the owner's rules to a comment about to be stored.
+    Apply the owner's rules to a comment about to be stored.  Only reads:
+    run before the guard's limits take their lock, so that the patterns
+    hold no other writer up.
 
-    @return: the rule that holds the comment for moderation (its match
-        counted), or None.
+    @return: the rule that holds the comment for moderation (see
+        L{note_match}), or None.
     @raise GuardRejection: a rule refuses the comment (kind C{"rule"}); the
         caller counts its match once this transaction is rolled back.
     """
     match = match_rules(rules_interaction(txn), submission)
-    if match is None:
-        return None
-    if match.refuses:
+    if match is not None and match.refuses:
         raise GuardRejection(
             NOT_ACCEPTED, "rule", detail=match.describe(), rule_id=match.rule.id
         )
+    return match
+
+
+def note_match(txn: Transaction, match: Match, now: float) -> None:
+    """
+    Count the match of a rule that held a comment, in the transaction that
+    stores it (a pattern that could not decide is not counted).
+    """
     if not match.timed_out:
         rule_matched_interaction(txn, match.rule.id, now)
-    return match
 
 
 # The link limit.

@@ -23,6 +23,7 @@ from isso_tx.guard import (
     count_links,
     match_rules,
     normalise_rule,
+    note_match,
     too_many_links,
 )
 from isso_tx.settings import GuardConfig
@@ -242,6 +243,7 @@ class NormaliseTests(SynchronousTestCase):
         """
         cases = [
             ("network", "192.0.2.77", "192.0.2.0"),
+            ("network", "192.0.2.0/24", "192.0.2.0"),
             ("network", "2001:db8:1:2::5", "2001:0db8:0001:0000:0000:0000:0000:0000"),
             ("email", " spam@example.org ", "spam@example.org"),
             ("author", "  Tom   Jerry ", "Tom Jerry"),
@@ -314,12 +316,14 @@ class StoredRulesTests(SynchronousTestCase):
 
     def test_hold_counted(self) -> None:
         """
-        A holding rule that matches is counted, with the time, in the
-        transaction that stores the comment.
+        A holding rule that matches is counted, with the time, when the
+        comment is stored (L{note_match}), not when it is checked.
         """
         self.run_interaction(add_rule_interaction, "words", "best", "hold", "", NOW)
-        match = self.run_interaction(check_rules, SUBMISSION, NOW + 5)
+        match = self.run_interaction(check_rules, SUBMISSION)
         self.assertEqual(match.rule.id, 1)
+        self.assertEqual(self.run_interaction(rules_interaction)[0].matches, 0)
+        self.run_interaction(note_match, match, NOW + 5)
         [stored] = self.run_interaction(rules_interaction)
         self.assertEqual((stored.matches, stored.last_match), (1, NOW + 5))
 
@@ -330,7 +334,7 @@ class StoredRulesTests(SynchronousTestCase):
         """
         self.run_interaction(add_rule_interaction, "network", "192.0.2.0", "refuse", "", NOW)
         failure = self.failureResultOf(
-            self.database.run(check_rules, SUBMISSION, NOW), GuardRejection
+            self.database.run(check_rules, SUBMISSION), GuardRejection
         )
         error = failure.value
         self.assertEqual((error.kind, error.rule_id, error.reason), ("rule", 1, NOT_ACCEPTED))

@@ -17,7 +17,13 @@ from twisted.enterprise.adbapi import Transaction
 
 from ..bloom import new_voters
 from ..db import serialised
-from ..guard import Submission, check_guard, check_rules, too_many_links
+from ..guard import (
+    Submission,
+    check_guard,
+    check_rules,
+    note_match,
+    too_many_links,
+)
 from ..settings import GuardConfig
 from .renderings import Rendering, store_rendering
 from .rows import (
@@ -147,9 +153,12 @@ def new_comment_interaction(
         website=comment.website,
         text=comment.text,
     )
+    rule = check_rules(txn, submission)
     check_guard(txn, guard, submission, now, edit_window)
-    rule = check_rules(txn, submission, now)
-    held = rule.describe() if rule is not None else None
+    held = None
+    if rule is not None:
+        note_match(txn, rule, now)
+        held = rule.describe()
     held = held or too_many_links(guard, comment.rendering.html)
 
     created = thread is None
