@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.test.iosim import FakeTransport, connect
 from twisted.web.http import datetimeToString
 from twisted.web.resource import Resource
@@ -752,6 +754,36 @@ class SpamTests(ViewTestCase):
         self.assertEqual(response.json()["mode"], 2)
         self.assertIsNone(response.header("x-isso-refusal"))
         self.assertEqual(self.thread()["replies"], [])
+
+    def test_logged(self) -> None:
+        """
+        The log names the rule that refused or held a comment and what it
+        matched; the link limit's hold is logged with the count.
+        """
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        self.add_rule("email", "spam@example.org")
+        self.add_rule("words", "casino", "hold")
+        self.browser.post(
+            "/new?uri=/path/", {"text": "Hello", "title": "t", "email": "spam@example.org"}
+        )
+        self.post_comment(text="casino night")
+        self.post_comment(text="<https://a.example> <https://b.example> <https://c.example>")
+        logged = [formatEvent(event) for event in events]
+        self.assertIn(
+            "Refused a comment on /path/ from 192.0.2.0: rule 1 (refuse email "
+            "'spam@example.org') matched the e-mail",
+            logged,
+        )
+        self.assertIn(
+            "Comment 1 on /path/ from 192.0.2.0 held for moderation: rule 2 "
+            "(hold words 'casino') matched the text",
+            logged,
+        )
+        self.assertIn(
+            "Comment 2 on /path/ from 192.0.2.0 held for moderation: 3 links, "
+            "more than [guard] max-links = 2",
+            logged,
+        )
 
     def test_new_rule_at_once(self) -> None:
         """
