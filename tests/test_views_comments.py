@@ -6,6 +6,7 @@ C{GET /}), answered synchronously on an in-memory site.
 from __future__ import annotations
 
 import re
+import sqlite3
 
 from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import formatEvent, globalLogPublisher
@@ -740,6 +741,22 @@ class SpamTests(ViewTestCase):
         self.assertEqual(tuple(row), (1, self.reactor.seconds()))
         self.assertEqual(self.refused_count("rule"), 1)
         self.post_comment(email="friend@example.org")
+
+    def test_count_failure(self) -> None:
+        """
+        When the match of a refusing rule cannot be counted, the commenter
+        still gets the 403, and the failure is logged.
+        """
+        from isso_tx.views import comments
+
+        def broken(txn: object, rule_id: int, now: float) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        self.patch(comments, "rule_matched_interaction", broken)
+        self.add_rule("network", "192.0.2.0")
+        response = self.browser.post("/new?uri=/path/", {"text": "Hello", "title": "t"})
+        self.assertEqual((response.code, response.header("x-isso-refusal")), (403, "rule"))
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
 
     def test_rule_holds(self) -> None:
         """

@@ -322,10 +322,15 @@ class CommentsAPI:
         )
         if refusal.rule_id is not None:
             # The refusing transaction was rolled back: the match is
-            # counted in one of its own.
-            await self._database.run(
-                rule_matched_interaction, refusal.rule_id, self._clock.seconds()
-            )
+            # counted in one of its own, whose failure changes no answer.
+            try:
+                await self._database.run(
+                    rule_matched_interaction, refusal.rule_id, self._clock.seconds()
+                )
+            except Exception:
+                self.log.failure(
+                    "While counting a match of rule {rule_id}", rule_id=refusal.rule_id
+                )
         request.setHeader(b"x-isso-refusal", refusal.kind.encode("ascii"))
         raise Forbidden(refusal.reason) from refusal
 
