@@ -18,6 +18,7 @@ from ..config import DEFAULT_CONFIG
 from .backup import BACKUP
 from .check import CHECK
 from .common import EXIT_FAILURE, EXIT_USAGE, Command, CommandError, UsageError
+from .copydb import COPY_DB
 from .rename import RENAME_THREAD
 from .transfer import EXPORT, IMPORT
 
@@ -25,7 +26,9 @@ __all__ = ["COMMANDS", "main"]
 
 # In the order --help lists them.
 COMMANDS = {
-    command.name: command for command in (IMPORT, EXPORT, BACKUP, CHECK, RENAME_THREAD)
+    command.name: command for command in (
+        IMPORT, EXPORT, BACKUP, CHECK, RENAME_THREAD, COPY_DB
+    )
 }
 
 
