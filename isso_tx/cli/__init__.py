@@ -1,10 +1,12 @@
 """
 The C{isso-tx} command: import, export, backup, check and thread renames
-for a site's database, from the site's configuration file.
+for a site's database, from the site's configuration file; and copy-db,
+which moves a database between SQLite and PostgreSQL.
 
-It is a plain synchronous program: it talks to SQLite directly and is safe
-to run while the daemon serves the same database (WAL mode lets it read
-while the daemon writes, and its writes wait for the daemon's to finish).
+It is a plain synchronous program: it talks to SQLite or PostgreSQL
+directly and is safe to run while daemons serve the same database (it reads
+in one transaction while they write, and its writes wait for theirs to
+finish).
 """
 
 from __future__ import annotations
