@@ -326,11 +326,14 @@ class _Target:
             sql = translate_placeholders(sql)
         cursor = self.conn.cursor()
         count = 0
-        for batch in batches:
-            if fit is not None:
-                batch = [fit(row) for row in batch]
-            cursor.executemany(sql, batch)
-            count += len(batch)
+        try:
+            for batch in batches:
+                if fit is not None:
+                    batch = [fit(row) for row in batch]
+                cursor.executemany(sql, batch)
+                count += len(batch)
+        finally:
+            cursor.close()
         if self.postgres and table.identity:
             # New rows continue after the highest id copied, as SQLite's
             # would.
@@ -421,9 +424,15 @@ def copy_database(
             if _is_sqlite_target(target) and not os.path.exists(target):
                 with replacing(target, ".isso-tx-copy-", ".db") as temporary:
                     _permissions_of_new_file(temporary)
-                    rows = _copy_into_sqlite(
-                        reader, temporary, target, force, tables, progress
-                    )
+                    try:
+                        rows = _copy_into_sqlite(
+                            reader, temporary, target, force, tables, progress
+                        )
+                    except BaseException:
+                        for suffix in ("-wal", "-shm", "-journal"):
+                            with contextlib.suppress(OSError):
+                                os.unlink(temporary + suffix)
+                        raise
             elif _is_sqlite_target(target):
                 rows = _copy_into_sqlite(reader, target, target, force, tables, progress)
             else:
