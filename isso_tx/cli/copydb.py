@@ -271,8 +271,8 @@ def _to_postgres(table: Table) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] |
 
 class _Target:
     """
-    The database written, in one transaction: L{write} copies a table into
-    it, L{finish} commits.
+    The database written, in one transaction: L{begin}, L{clear} (with
+    --force), L{write} each table, L{commit}.
     """
 
     def __init__(self, where: str, conn: Any) -> None:
@@ -390,7 +390,6 @@ def copy_database(
     *,
     force: bool = False,
     tables: Sequence[Table] = COPIED,
-    progress: Callable[[str, int], object] | None = None,
 ) -> Copied:
     """
     Copy the tables of C{source} into C{target} (each a SQLite path or a
@@ -402,8 +401,6 @@ def copy_database(
 
     @param force: replace what C{target} holds; without it, a target with
         rows (other than its session key) is refused.
-    @param progress: called with a table's name and its row count once it
-        is copied.
     @raise CommandError: either side cannot be used, or the copy failed;
         the target is then as it was.
     """
@@ -425,18 +422,16 @@ def copy_database(
                 with replacing(target, ".isso-tx-copy-", ".db") as temporary:
                     _permissions_of_new_file(temporary)
                     try:
-                        rows = _copy_into_sqlite(
-                            reader, temporary, target, force, tables, progress
-                        )
+                        rows = _copy_into_sqlite(reader, temporary, target, force, tables)
                     except BaseException:
                         for suffix in ("-wal", "-shm", "-journal"):
                             with contextlib.suppress(OSError):
                                 os.unlink(temporary + suffix)
                         raise
             elif _is_sqlite_target(target):
-                rows = _copy_into_sqlite(reader, target, target, force, tables, progress)
+                rows = _copy_into_sqlite(reader, target, target, force, tables)
             else:
-                rows = _copy_into_postgres(reader, target, force, tables, progress)
+                rows = _copy_into_postgres(reader, target, force, tables)
         finally:
             reader.close()
     except CommandError:
@@ -483,7 +478,6 @@ def _copy_into_sqlite(
     target: str,
     force: bool,
     tables: Sequence[Table],
-    progress: Callable[[str, int], object] | None,
 ) -> dict[str, int]:
     new = os.path.getsize(path) == 0
     if not new and not force:
@@ -497,7 +491,7 @@ def _copy_into_sqlite(
     except sqlite3.Error as e:
         raise CommandError(f"{target}: {e}") from None
     try:
-        rows = _copy(reader, _Target(target, conn), force, tables, progress)
+        rows = _copy(reader, _Target(target, conn), force, tables)
         if new:
             # One self-contained file (the daemon turns WAL on again).
             conn.execute("PRAGMA journal_mode = DELETE")
@@ -511,7 +505,6 @@ def _copy_into_postgres(
     uri: str,
     force: bool,
     tables: Sequence[Table],
-    progress: Callable[[str, int], object] | None,
 ) -> dict[str, int]:
     from ..pg import prepare_postgres
 
@@ -523,7 +516,7 @@ def _copy_into_postgres(
         raise CommandError(str(e)) from None
     conn = _pg_connect(uri)
     try:
-        return _copy(reader, _Target(uri, conn), force, tables, progress)
+        return _copy(reader, _Target(uri, conn), force, tables)
     finally:
         conn.close()
 
@@ -533,7 +526,6 @@ def _copy(
     target: _Target,
     force: bool,
     tables: Sequence[Table],
-    progress: Callable[[str, int], object] | None,
 ) -> dict[str, int]:
     """
     Copy C{tables} from C{reader} into C{target} in one transaction.
@@ -552,8 +544,6 @@ def _copy(
                 rows[table.name] = 0
                 continue
             rows[table.name] = target.write(table, reader.rows(table))
-            if progress is not None:
-                progress(table.name, rows[table.name])
         target.commit()
     except BaseException:
         target.rollback()

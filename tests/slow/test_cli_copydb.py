@@ -482,6 +482,21 @@ class PostgresCommandTests(SynchronousTestCase):
         daemon.wait_until_serving()
         self.assertEqual(daemon.new_comment("/posts/b/", "New")[0], 4)
 
+    def test_rename_onto_moved_uris(self) -> None:
+        """
+        On PostgreSQL too, a prefix rename that gives one moved thread the
+        uri another moved thread has now moves each thread once (the
+        threads step aside without a marker text PostgreSQL would refuse).
+        """
+        self.run_command("import", self.dump)
+        self.run_command("rename-thread", "/2019/b/", "/2019/2019/a/")
+        result = self.run_command("rename-thread", "--prefix", "/2019", "/2019/2019")
+        self.assertIn("2 threads moved (0 merged)", result.stdout)
+        self.assertEqual(
+            [row[1] for row in pg_rows(self.uri, "threads")],
+            ["/2019/2019/a/", "/2019/2019/2019/a/"],
+        )
+
     def test_import_refused_after_change(self) -> None:
         """
         When the site's comments change between the snapshot an import
