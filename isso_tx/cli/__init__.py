@@ -82,7 +82,7 @@ def _add_command(
 ) -> None:
     sub = commands.add_parser(
         command.name,
-        parents=[common],
+        parents=[common] if command.of_a_site else [],
         help=command.summary,
         description=command.description,
     )

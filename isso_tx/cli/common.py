@@ -59,7 +59,8 @@ def dry_run(help: str) -> Argument:
 class Command:
     """
     One command of C{isso-tx}: its name, its help, what runs it (returning
-    the exit status) and its own arguments.
+    the exit status), its own arguments, and whether it works on the site
+    that C{-c} names.
     """
 
     name: str
@@ -67,6 +68,9 @@ class Command:
     description: str
     run: Callable[[argparse.Namespace], int]
     arguments: tuple[Argument, ...] = ()
+    # False for a command that names its databases itself and reads no
+    # site configuration (-c).
+    of_a_site: bool = True
 
 
 def site_config_paths(args: argparse.Namespace) -> list[str]:

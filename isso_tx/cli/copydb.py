@@ -560,8 +560,8 @@ def run_copy_db(args: argparse.Namespace) -> int:
     """
     if getattr(args, "configs", None):
         raise UsageError(
-            "copy-db takes the two databases, not -c: give the dbpath of each "
-            "site's [general] section"
+            "copy-db takes the two databases, not -c: give the [general] dbpath "
+            "of each site"
         )
     copied = copy_database(args.source, args.target, force=args.force)
     print(f"copied {copied.source} to {copied.target}, in one transaction:")
@@ -598,4 +598,5 @@ COPY_DB = Command(
             help="replace what TO holds (in the same transaction)",
         ),
     ),
+    of_a_site=False,
 )

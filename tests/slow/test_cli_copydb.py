@@ -258,6 +258,56 @@ class RoundTripTests(SynchronousTestCase):
         )
         self.assertTrue(pg_rows(self.uri, "isso_tx_rendered"))
 
+    def test_isso_tx_tables_travel(self) -> None:
+        """
+        Mail waiting to be sent, a mail given up, an admin sign-out, failed
+        sign-ins and stored HTML go to PostgreSQL and back with their ids;
+        the next mail queued there takes the next id.
+        """
+        path = os.path.join(self.directory, "ours.db")
+        isso_file(path)
+        prepare_database(path)
+        conn = sqlite3.connect(path)
+        conn.executemany(
+            "INSERT INTO isso_tx_outbox (id, kind, address, description, body, created, "
+            "not_before, attempts, claimed_by, claimed_until, failed, last_error) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (3, "mail", '{"to": "ann@example.org"}', "reply to 1", "Subject: x\r\n\r\n\xe9",
+                 1.5, 2.5, 1, "daemon-1", 9.5, None, None),
+                (8, "webhook", '{"name": "chat"}', "new comment 2", "{}", 1.0, 1.0, 6,
+                 None, None, 7.0, "HTTP 500"),
+            ],
+        )
+        conn.execute("INSERT INTO isso_tx_admin_revoked VALUES ('sid-1', 99.5)")
+        conn.execute("INSERT INTO isso_tx_login_failures VALUES ('203.0.113.0', 5.0)")
+        conn.execute("INSERT INTO isso_tx_rendered VALUES (1, 'digest', '<p>Hello</p>')")
+        conn.commit()
+        conn.close()
+        ours = ["isso_tx_outbox", "isso_tx_admin_revoked", "isso_tx_login_failures",
+                "isso_tx_rendered"]
+
+        result = self.copy_db(path, self.uri)
+        self.assertIn("  isso_tx_outbox          2\n", result.stdout)
+        for table in ours:
+            self.assertEqual(pg_rows(self.uri, table), sqlite_rows(path, table), table)
+        back = os.path.join(self.directory, "back.db")
+        self.copy_db(self.uri, back)
+        for table in ours + ["preferences", "threads"]:
+            self.assertEqual(sqlite_rows(back, table), sqlite_rows(path, table), table)
+        self.assertEqual(
+            sqlite_rows(back, "comments"), as_isso_reads(sqlite_rows(path, "comments"))
+        )
+
+        import psycopg
+
+        with psycopg.connect(self.uri) as conn:
+            (queued,) = conn.execute(
+                "INSERT INTO isso_tx_outbox (kind, address, description, body, created, "
+                "not_before) VALUES ('mail', '{}', 'd', 'b', 1, 1) RETURNING id"
+            ).fetchone()
+        self.assertEqual(queued, 9)
+
     def test_not_empty_refused_force_replaces(self) -> None:
         """
         A target holding comments is refused, unchanged, with a message
