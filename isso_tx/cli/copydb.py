@@ -586,7 +586,8 @@ COPY_DB = Command(
     "what it had. TO must be empty unless --force is given. FROM is read as "
     "one snapshot: while daemons still write to FROM, what they write after "
     "the snapshot is not in TO, so stop them first (or accept a copy as of "
-    "the moment it started); daemons serving TO see the copy at once.",
+    "the moment it started). Daemons already serving TO show the copied "
+    "comments at once but sign with the key they started with: restart them.",
     run_copy_db,
     (
         argument("source", metavar="FROM", help="the database to read"),
