@@ -195,6 +195,26 @@ def postgres_schema_version(uri: str) -> int:
         raise _connect_error(uri, e) from None
 
 
+def connect_tool(uri: str, *, store: bool = False) -> psycopg.Connection[Any]:
+    """
+    Open a connection of the command line to the database at C{uri}, not
+    in autocommit mode (each command commits what it did).
+
+    @param store: give it the cursors the store's interactions expect
+        (C{?} placeholders, rows read by name), as the daemon's pool does.
+    @raise DatabaseError: the server cannot be reached; the message names
+        the URI without its password.
+    """
+    try:
+        conn = psycopg.connect(uri, connect_timeout=CONNECT_TIMEOUT)
+    except psycopg.Error as e:
+        raise _connect_error(uri, e) from None
+    if store:
+        conn.cursor_factory = TranslatingCursor
+        conn.row_factory = _rows  # type: ignore[assignment]
+    return conn
+
+
 class _Connection(adbapi.Connection):
     """
     A pooled connection whose failed rollback means the server went away:

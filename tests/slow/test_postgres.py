@@ -6,7 +6,6 @@ rather than an error while the server restarts.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from typing import Any
@@ -17,7 +16,6 @@ from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from isso_tx.cli.check import describe_database
-from isso_tx.cli.common import CommandError, one_sqlite_site
 from isso_tx.config import load_site_config
 from isso_tx.pg import PG_SCHEMA_VERSION, prepare_postgres
 from isso_tx.tap import StartupError, open_sites
@@ -111,19 +109,6 @@ class StartupTests(TestCase):
         self.assertNotIn("\n", message)
         self.assertIn(f"postgresql://isso:***@/comments?host={missing}", message)
         self.assertIn("[general] dbpath", message)
-
-    def test_sqlite_commands_refuse(self) -> None:
-        """
-        Commands that work on the SQLite file say so in one line for a
-        site on PostgreSQL.
-        """
-        path = write_config(
-            self.mktemp(), "[general]\ndbpath = postgresql://isso:s3cret@db/c\n"
-        )
-        args = argparse.Namespace(configs=[path], command="backup")
-        error = self.assertRaises(CommandError, one_sqlite_site, args)
-        self.assertIn("backup works on SQLite files only", str(error))
-        self.assertNotIn("s3cret", str(error))
 
 
 class RestartTests(SiteTestCase):
