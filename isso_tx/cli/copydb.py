@@ -102,6 +102,16 @@ COPIED = (
     # The admin login throttle: small, and it keeps a guesser slowed down
     # across the move.
     Table("isso_tx_login_failures", ("network", "at")),
+    # The owner's spam rules, with their match counts: a move must not let
+    # a banned writer back in.
+    Table(
+        "isso_tx_rules",
+        (
+            "id", "kind", "value", "action", "note", "created", "matches",
+            "last_match",
+        ),
+        identity=True,
+    ),
 )
 
 NOT_COPIED = {

@@ -13,6 +13,7 @@ one module per concern.
   - C{outbox}: mails waiting to leave, and the claims of the daemons
     sending them;
   - C{changes}: which threads other processes changed (L{isso_tx.changes});
+  - C{rules}: the owner's spam rules, read by the storing transaction;
   - C{status}: the counts the metrics read, and the health check's probe.
 
 Each public C{*_interaction} is an adbapi interaction: a plain function of

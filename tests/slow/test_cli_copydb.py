@@ -261,7 +261,8 @@ class RoundTripTests(SynchronousTestCase):
     def test_isso_tx_tables_travel(self) -> None:
         """
         Mail waiting to be sent, a mail given up, an admin sign-out, failed
-        sign-ins and stored HTML go to PostgreSQL and back with their ids;
+        sign-ins, stored HTML and a spam rule with its match count go to
+        PostgreSQL and back with their ids;
         the next mail queued there takes the next id.
         """
         path = os.path.join(self.directory, "ours.db")
@@ -282,10 +283,15 @@ class RoundTripTests(SynchronousTestCase):
         conn.execute("INSERT INTO isso_tx_admin_revoked VALUES ('sid-1', 99.5)")
         conn.execute("INSERT INTO isso_tx_login_failures VALUES ('203.0.113.0', 5.0)")
         conn.execute("INSERT INTO isso_tx_rendered VALUES (1, 'digest', '<p>Hello</p>')")
+        conn.execute(
+            "INSERT INTO isso_tx_rules VALUES "
+            "(4, 'email', 'spam@example.org', 'refuse', 'banned from comment 9', 3.5, "
+            "7, 8.25)"
+        )
         conn.commit()
         conn.close()
         ours = ["isso_tx_outbox", "isso_tx_admin_revoked", "isso_tx_login_failures",
-                "isso_tx_rendered"]
+                "isso_tx_rendered", "isso_tx_rules"]
 
         result = self.copy_db(path, self.uri)
         self.assertIn("  isso_tx_outbox          2\n", result.stdout)

@@ -44,6 +44,36 @@ class SchemaTests(TestCase):
         self.assertEqual(problems, [])
         self.assertIn(f"schema version {PG_SCHEMA_VERSION}", description)
 
+    def test_upgraded_from_version_1(self) -> None:
+        """
+        A database set up by the release before the spam rules (schema
+        version 1) is upgraded in place: its comments stay, and it gains
+        the rules table.
+        """
+        from importlib import resources
+
+        import psycopg
+
+        uri = fresh_database(self)
+        script = resources.files("isso_tx").joinpath("schema", "postgresql-1.sql")
+        with psycopg.connect(uri, autocommit=True) as conn:
+            conn.execute(script.read_text("utf-8").encode())
+            conn.execute("CREATE TABLE isso_tx_schema (version INTEGER NOT NULL)")
+            conn.execute("INSERT INTO isso_tx_schema VALUES (1)")
+            conn.execute("INSERT INTO threads (uri, title) VALUES ('/a', 'A')")
+            conn.execute(
+                "INSERT INTO comments (tid, created, text, voters) "
+                "VALUES (1, 0, 'kept', '')"
+            )
+        prepare_postgres(uri)
+        with psycopg.connect(uri) as conn:
+            version = conn.execute("SELECT max(version) FROM isso_tx_schema")
+            self.assertEqual(version.fetchone()[0], 2)
+            texts = conn.execute("SELECT text FROM comments").fetchall()
+            self.assertEqual(texts, [("kept",)])
+            rules = conn.execute("SELECT count(*) FROM isso_tx_rules").fetchone()
+            self.assertEqual(rules[0], 0)
+
     def test_newer_schema_refused(self) -> None:
         """
         A database upgraded by a newer release is refused, not downgraded.
