@@ -41,7 +41,7 @@ from .dialect import (
 from .settings import DatabaseConfig
 
 # The newest schema this release writes and understands.
-PG_SCHEMA_VERSION = 1
+PG_SCHEMA_VERSION = 3
 
 # Taken while the schema is created or upgraded, so that daemons started
 # together on one database do it once.

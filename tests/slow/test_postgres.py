@@ -61,6 +61,43 @@ class SchemaTests(TestCase):
         self.assertIn("schema version 99", describe_database(uri)[1][0])
 
 
+class ChangeLogTests(TestCase):
+    skip = SKIP
+
+    def test_writes_wait_only_at_commit(self) -> None:
+        """
+        A comment being written through one daemon does not hold up a
+        comment on another thread written through another, and the change
+        log numbers the two in the order they were committed.
+        """
+        import psycopg
+
+        uri = fresh_database(self)
+        prepare_postgres(uri)
+
+        def write(conn: Any, thread: str) -> None:
+            tid = conn.execute(
+                "INSERT INTO threads (uri, title) VALUES (%s, 'T') RETURNING id",
+                (thread,),
+            ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO comments (tid, created, mode, text, voters) "
+                "VALUES (%s, 0, 1, 'text', '')",
+                (tid,),
+            )
+
+        with psycopg.connect(uri) as slow, psycopg.connect(uri) as quick:
+            write(slow, "/slow/")
+            # Before, the first change's lock was held until the slow
+            # transaction ended: this one waited for it.
+            quick.execute("SET lock_timeout = '2s'")
+            write(quick, "/quick/")
+            quick.commit()
+            slow.commit()
+            order = slow.execute("SELECT uri FROM isso_tx_changes ORDER BY seq").fetchall()
+        self.assertEqual([u for (u,) in order], ["/quick/", "/slow/"])
+
+
 class StartupTests(TestCase):
     skip = SKIP
 
