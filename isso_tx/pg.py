@@ -68,7 +68,7 @@ class TranslatingCursor(psycopg.ClientCursor):  # type: ignore[type-arg]
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         if params is not None:
-            query = translate_placeholders(query)
+            query = _translated(query)
             params = _sqlite_values(params)
         result = super().execute(query, params, **kwargs)
         self.succeeded += 1
@@ -76,7 +76,7 @@ class TranslatingCursor(psycopg.ClientCursor):  # type: ignore[type-arg]
 
     def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
         super().executemany(
-            translate_placeholders(query),
+            _translated(query),
             [_sqlite_values(params) for params in params_seq],
             **kwargs,
         )
@@ -87,17 +87,27 @@ def _sqlite_values(params: Any) -> Any:
     return [int(p) if isinstance(p, bool) else p for p in params]
 
 
+# The store's statements are a few hundred strings, run again and again:
+# each is translated once (a statement with a list of values in it is one
+# string per length of the list, and the least used are forgotten).
+_translated = lru_cache(maxsize=1024)(translate_placeholders)
+
+
 @lru_cache(maxsize=256)
-def _row_type(names: tuple[str, ...]) -> Any:
-    return row_class(names)
+def _row_type(names: tuple[bytes, ...]) -> Any:
+    return row_class([name.decode("utf-8", "replace") for name in names])
 
 
 def _rows(cursor: Any) -> Callable[[Any], Any]:
     """
     psycopg's row factory: rows read by position and by name.
+
+    The column names are read from the result itself: the cursor's
+    C{description} builds an object per column at every statement.
     """
-    description = cursor.description or ()
-    row = _row_type(tuple(column.name for column in description))
+    result = cursor.pgresult
+    fields = result.nfields if result is not None else 0
+    row = _row_type(tuple(result.fname(i) or b"" for i in range(fields)))
     return lambda values: tuple.__new__(row, values)
 
 
