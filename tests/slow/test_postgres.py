@@ -19,7 +19,8 @@ from twisted.trial.unittest import TestCase
 from isso_tx.cli.check import describe_database
 from isso_tx.cli.common import CommandError, one_sqlite_site
 from isso_tx.config import load_site_config
-from isso_tx.pg import PG_SCHEMA_VERSION, prepare_postgres
+from isso_tx.pg import PG_SCHEMA_VERSION, PostgresDatabase, prepare_postgres
+from isso_tx.settings import DatabaseConfig
 from isso_tx.tap import StartupError, open_sites
 from tests.pgcluster import SETUP_HINT, cluster, fresh_database, installed
 from tests.support import SiteTestCase, write_config
@@ -96,6 +97,36 @@ class ChangeLogTests(TestCase):
             slow.commit()
             order = slow.execute("SELECT uri FROM isso_tx_changes ORDER BY seq").fetchall()
         self.assertEqual([u for (u,) in order], ["/quick/", "/slow/"])
+
+
+class PreparedStatementTests(TestCase):
+    skip = SKIP
+
+    @inlineCallbacks
+    def test_schema_changed_while_serving(self) -> Any:
+        """
+        A read the daemon has prepared on its connection keeps answering
+        when a newer release adds a column to the table while it runs.
+        """
+        import psycopg
+
+        uri = fresh_database(self)
+        prepare_postgres(uri)
+        database = PostgresDatabase(uri, reactor, DatabaseConfig(pool_size=1))
+        database.startService()
+        self.addCleanup(database.stopService)
+
+        def read(txn: Any) -> list[str]:
+            txn.execute("SELECT * FROM preferences WHERE key <> ?", ("",))
+            return list(txn.fetchone().keys())
+
+        for _ in range(8):
+            columns = yield database.run(read)
+        self.assertEqual(columns, ["key", "value"])
+        with psycopg.connect(uri, autocommit=True) as conn:
+            conn.execute("ALTER TABLE preferences ADD COLUMN note TEXT")
+        columns = yield database.run(read)
+        self.assertEqual(columns, ["key", "value", "note"])
 
 
 class StartupTests(TestCase):
