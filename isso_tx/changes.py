@@ -227,7 +227,7 @@ class DatabaseChangeFeed:
 
     async def _changes(self) -> Changes:
         known = self._newest is not None
-        self._newest, uris = await self._database.run(
+        self._newest, uris = await self._database.read(
             changes_since_interaction, self._newest
         )
         if not known:
