@@ -364,6 +364,7 @@ def main() -> None:
         args.duration = 2
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: run `scripts/bootstrap bench` (Debian's wrk package)")
+    load_before = os.getloadavg()[0]
     directory = tempfile.mkdtemp(prefix="scale-bench-", dir="/tmp")
     progress("starting PostgreSQL")
     cluster = Cluster(settings="-c synchronous_commit=off")
@@ -402,6 +403,9 @@ def main() -> None:
                                      others[backend], None)
                     results.setdefault((backend, scenario.key, 2), []).append(figure)
         report({key: best(figures) for key, figures in results.items()}, args)
+        print(f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after "
+              "(other work on the machine lowers the figures, not the ratios of one "
+              "round as much)")
         stored = stored_posts(uris)
         print(f"\nPOST /new rows stored: SQLite {stored['sqlite']}, "
               f"PostgreSQL {stored['postgresql']}")
