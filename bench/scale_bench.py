@@ -451,7 +451,7 @@ def report(figures: dict[tuple[str, str, int], Figure], args: argparse.Namespace
     print("\n2. Two daemons (CPU 0 and CPU 1; wrk and PostgreSQL unpinned) "
           "against one daemon on CPU 0\n")
     print(f"{'':34}{'one req/s':>10}{'two req/s':>10}{'2/1':>7}{'goal':>6}{'met':>5}"
-          f"{'per daemon-CPU-s 1 → 2':>24}{'other CPU (two)':>17}")
+          f"{'per daemon-CPU-s 1 → 2':>24}{'other CPU (two)':>17}{'cores free':>12}")
     for backend, goal in (("sqlite", 1.4), ("postgresql", 1.6)):
         for scenario in (UNCACHED, NEW):
             one = figures[(backend, scenario.key, 1)]
@@ -460,11 +460,16 @@ def report(figures: dict[tuple[str, str, int], Figure], args: argparse.Namespace
             name = f"{'SQLite' if backend == 'sqlite' else 'PostgreSQL'}: {scenario.name}"
             efficiency = f"{one.per_daemon_cpu:.0f} → {two.per_daemon_cpu:.0f}"
             other = f"{two.other_cpu / two.seconds:.0%} of a CPU"
+            free = (2 * two.per_daemon_cpu / one.per_daemon_cpu
+                    if one.per_daemon_cpu else 0.0)
             print(f"{name:34}{one.rate:10.0f}{two.rate:10.0f}{ratio:6.2f}×{goal:5.1f}×"
-                  f"{check(ratio, goal):>5}{efficiency:>24}{other:>17}")
+                  f"{check(ratio, goal):>5}{efficiency:>24}{other:>17}{free:11.2f}×")
     print("\n'other CPU' is what wrk and the PostgreSQL server used meanwhile, on the "
           "same cores as the daemons;\n'per daemon-CPU-s' is requests per CPU-second "
-          "the daemons used (equal figures: the second daemon adds its core's worth).")
+          "the daemons used (equal figures: the second daemon adds its core's worth);\n"
+          "'cores free' extrapolates: 2 × that ratio, what two daemons would give "
+          "against one if each had a core\nof its own and the load generator and the "
+          "database ran elsewhere (not measured here).")
     bad = [(k, f) for k, f in figures.items() if f.bad or f.errors]
     for (backend, key, n), figure in bad:
         print(f"note: {backend} {key} x{n}: {figure.bad} answers not 2xx, "

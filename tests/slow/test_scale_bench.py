@@ -81,7 +81,7 @@ class ScaleBenchTests(SynchronousTestCase):
                 self.assertRegex(
                     self.output,
                     rf"(?m)^{backend}: {re.escape(name)} +\d+ +\d+ +\d+\.\d\d× +"
-                    r"\d\.\d× +(yes|NO) +\d+ → \d+ +\d+% of a CPU$",
+                    r"\d\.\d× +(yes|NO) +\d+ → \d+ +\d+% of a CPU +\d+\.\d\d×$",
                 )
         self.assertNotIn("note:", self.output)
         stored = re.search(r"rows stored: SQLite (\d+), PostgreSQL (\d+)", self.output)
