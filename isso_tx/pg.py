@@ -238,7 +238,7 @@ class _PlanChanged(Exception):
     """
     A statement prepared on this connection no longer fits its tables (a
     newer release changed the schema while this daemon ran): the
-    transaction was rolled back, which forgets every prepared statement,
+    transaction was rolled back, and every prepared statement forgotten,
     so it may be run again.
     """
 
@@ -261,6 +261,9 @@ def _tracked(txn: Any, interaction: Callable[..., T], *args: Any, **kwargs: Any)
         raise
     except psycopg.errors.FeatureNotSupported as e:
         if "cached plan must not change result type" in str(e):
+            if txn.connection.autocommit:
+                # No rollback follows to forget the prepared statements.
+                txn.execute("DEALLOCATE ALL")
             raise _PlanChanged(str(e)) from e
         raise
 

@@ -105,8 +105,9 @@ class PreparedStatementTests(TestCase):
     @inlineCallbacks
     def test_schema_changed_while_serving(self) -> Any:
         """
-        A read the daemon has prepared on its connection keeps answering
-        when a newer release adds a column to the table while it runs.
+        A read the daemon has prepared on its connections (in a
+        transaction, and in autocommit mode) keeps answering when a newer
+        release adds a column to the table while it runs.
         """
         import psycopg
 
@@ -122,11 +123,16 @@ class PreparedStatementTests(TestCase):
 
         for _ in range(8):
             columns = yield database.run(read)
-        self.assertEqual(columns, ["key", "value"])
+            self.assertEqual(columns, ["key", "value"])
+            columns = yield database.read(read)
+            self.assertEqual(columns, ["key", "value"])
         with psycopg.connect(uri, autocommit=True) as conn:
             conn.execute("ALTER TABLE preferences ADD COLUMN note TEXT")
-        columns = yield database.run(read)
-        self.assertEqual(columns, ["key", "value", "note"])
+        for _ in range(2):
+            columns = yield database.run(read)
+            self.assertEqual(columns, ["key", "value", "note"])
+            columns = yield database.read(read)
+            self.assertEqual(columns, ["key", "value", "note"])
 
 
 class StartupTests(TestCase):
