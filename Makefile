@@ -7,7 +7,7 @@ PYTHON  := $(VENV)/bin/python
 CONFIG  := etc/isso/isso.cfg
 RUNCFG  := var/isso.cfg
 
-.PHONY: run test test-fast venv test-deps bench clean deb deb-test
+.PHONY: run test test-fast venv test-deps bench bench-scale clean deb deb-test
 
 venv: $(VENV)/.installed
 
@@ -44,6 +44,14 @@ test-fast: venv
 bench: venv
 	scripts/bootstrap bench
 	$(PYTHON) bench/api_bench.py $(BENCH_ARGS)
+
+# PostgreSQL against SQLite, and two daemons against one, on a throw-away
+# PostgreSQL server: make bench-scale SCALE_ARGS="--rounds 3" (see
+# bench/scale_bench.py).
+bench-scale: venv
+	scripts/bootstrap bench
+	scripts/bootstrap postgresql
+	$(PYTHON) bench/scale_bench.py $(SCALE_ARGS)
 
 # The Debian package, built from a copy of the tree into dist/ and checked
 # with lintian; deb-test also installs it, runs it and purges it.  Both need

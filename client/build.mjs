@@ -4,6 +4,8 @@
 //   js/embed.dev.js, js/count.dev.js (+ .map)  readable bundles with source maps
 //   css/isso.css                              default stylesheet
 //   demo/index.html                           demo page
+//   js/i18n/<lang>.json                       the messages of a failed post
+//                                             (fetched only then)
 //   *.gz                                      gzip -9 copies (no timestamp)
 //
 // The output depends only on the sources and the pinned esbuild version, so
@@ -14,7 +16,7 @@
 // writes the same files into DIR instead; the bundles are still laid out as
 // if in isso_tx/static, so the source maps' relative paths do not change.
 import * as esbuild from "esbuild";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -46,7 +48,8 @@ function emit(rel, data) {
 
 // -- sanity checks of the catalogues -------------------------------------
 async function checkCatalogues() {
-  const { IDS } = await import(pathToFileURL(join(src, "i18n", "ids.js")));
+  const { IDS, FEEDBACK_IDS } = await import(pathToFileURL(join(src, "i18n", "ids.js")));
+  const { FEEDBACK } = await import(pathToFileURL(join(src, "i18n", "feedback.js")));
   const { LANGS } = await import(pathToFileURL(join(src, "i18n", "langs.js")));
   const { pluralRule } = await import(pathToFileURL(join(src, "lib", "i18n.js")));
   const { catalogue: counts } = await import(pathToFileURL(join(src, "i18n", "counts.js")));
@@ -70,7 +73,29 @@ async function checkCatalogues() {
     }
   }
   for (const code in counts) if (!LANGS[code]) problems.push(`${code}: in i18n/counts.js only`);
+  for (const code of new Set([...Object.keys(LANGS), ...Object.keys(FEEDBACK)])) {
+    if (!LANGS[code] || !FEEDBACK[code]) problems.push(`${code}: i18n/feedback.js does not match i18n/langs.js`);
+  }
+  // every catalogue file, bundled or waiting in extra/: both message lists complete
+  for (const dir of ["i18n", "i18n/extra"]) {
+    for (const file of readdirSync(join(src, dir)).filter((f) => f.endsWith(".js"))) {
+      const mod = await import(pathToFileURL(join(src, dir, file)));
+      if (mod.t === undefined) continue; // not a catalogue
+      for (const [name, ids] of [["t", IDS], ["e", FEEDBACK_IDS]]) {
+        const lines = String(mod[name] ?? "").split("\n");
+        if (lines.length != ids.length) problems.push(`${dir}/${file}: ${name} has ${lines.length} messages, expected ${ids.length}`);
+      }
+      String(mod.e ?? "").split("\n").forEach((line, i) => {
+        if (!line.trim() || line.includes("|")) problems.push(`${dir}/${file}: ${FEEDBACK_IDS[i]} is empty or has variants`);
+      });
+    }
+  }
   if (problems.length) throw new Error("catalogue problems:\n  " + problems.join("\n  "));
+  // id -> message, for the client to fetch after a failed post
+  for (const code in FEEDBACK) {
+    const lines = FEEDBACK[code].split("\n");
+    emit(`js/i18n/${code}.json`, JSON.stringify(Object.fromEntries(FEEDBACK_IDS.map((id, i) => [id, lines[i]]))) + "\n");
+  }
   return Object.keys(LANGS);
 }
 

@@ -38,8 +38,8 @@ const attrs = readAttrs();
 const config = { ...DEFAULTS, ...attrs };
 config["avatar-fg"] = String(config["avatar-fg"]).split(" ");
 config["page-author-hashes"] = String(config["page-author-hashes"]).split(/[\s,]+/);
-const { t, p, ago } = setup(attrs, catalogue);
-Object.assign(S, { config, t, p, ago });
+const { lang, t, p, ago } = setup(attrs, catalogue);
+Object.assign(S, { config, lang, t, p, ago });
 
 let configured = null; // promise: /config loaded and the skeleton is in place
 let listening = false;

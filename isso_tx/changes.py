@@ -212,7 +212,16 @@ class DatabaseChangeFeed:
     The change feed of a database that has no cheap signal of commits
     (PostgreSQL, whose server may be on another machine): every check asks
     the change log.  L{Freshness} lets one question answer all the requests
-    that arrived while it was asked.
+    that arrived while it was asked, and the database reads it in one round
+    trip (L{Database.read}).
+
+    PostgreSQL's notifications (the triggers send one on channel
+    C{isso_tx_changes} at every change) cannot replace the question: a
+    notification reaches a listening daemon some time after the commit,
+    while the writer's answer may reach the reader, and the reader's next
+    request this daemon, sooner; a daemon that trusted "no notification
+    yet" would then serve the answer from before the write, which
+    read-your-writes across daemons forbids.
     """
 
     def __init__(self, database: Database) -> None:
@@ -227,7 +236,7 @@ class DatabaseChangeFeed:
 
     async def _changes(self) -> Changes:
         known = self._newest is not None
-        self._newest, uris = await self._database.run(
+        self._newest, uris = await self._database.read(
             changes_since_interaction, self._newest
         )
         if not known:

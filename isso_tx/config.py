@@ -117,6 +117,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "reply-to-self": "false",
         "require-author": "false",
         "require-email": "false",
+        "max-links": "0",
     },
     "markup": {
         # Isso 0.14 defaults to mistune; misaka is ours, and configs written
@@ -415,6 +416,7 @@ class _SiteReader:
                 reply_to_self=self.boolean("guard", "reply-to-self"),
                 require_author=self.boolean("guard", "require-author"),
                 require_email=self.boolean("guard", "require-email"),
+                max_links=self.count("guard", "max-links"),
             ),
             markup=self.markup(),
             hash=self.hash(),

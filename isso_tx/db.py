@@ -454,6 +454,18 @@ class Database(Service):
     ) -> Deferred[T]:
         return self._pool.runInteraction(transaction_of(interaction), *args, **kwargs)
 
+    def read(
+        self, interaction: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> Deferred[T]:
+        """
+        Run an interaction of a single statement that only reads.
+
+        A backend may run it outside a transaction (PostgreSQL: on a
+        connection of its own, one round trip instead of three); on SQLite
+        it is L{run}.
+        """
+        return self.run(interaction, *args, **kwargs)
+
     def stopService(self) -> Deferred[None] | None:
         super().stopService()
         self._pool.close()

@@ -35,7 +35,15 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"})
 # What the comments API tells the guard's refusals apart by (see
 # isso_tx.guard.GuardRejection.kind).
 REFUSAL_REASONS = frozenset(
-    {"ratelimit", "direct-reply", "reply-to-self", "require-email", "require-author"}
+    {
+        "ratelimit",
+        "direct-reply",
+        "reply-to-self",
+        "require-email",
+        "require-author",
+        "rule",
+        "honeypot",
+    }
 )
 # The kinds of outbox rows: mails, and (when configured) webhooks.
 OUTBOX_KINDS = ("mail", "webhook")

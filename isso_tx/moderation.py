@@ -1,5 +1,5 @@
 """
-What the site owner does to comments: publish, edit, delete.
+What the site owner does to comments: publish, edit, delete, ban.
 
 This is the one place for it, whichever door the owner came through (a
 signed link from a mail, or the admin panel): each action updates the
@@ -11,6 +11,7 @@ already in the wanted state, changes nothing and says so.
 from __future__ import annotations
 
 import enum
+import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from .addresses import UNKNOWN_ADDRESS
 from .caches import ResponseCache
 from .db import Database, serialised
 from .notify import CommentEvent, Notifiers
@@ -34,6 +36,7 @@ from .store.comments import (
 from .store.pending import activate_interaction, purge_interaction
 from .store.renderings import Rendering
 from .store.rows import DELETED, PENDING, PUBLISHED
+from .store.rules import add_rule_interaction
 from .validation import InvalidComment, check_fields, edit_fields, escape_text
 
 log = Logger()
@@ -154,6 +157,76 @@ def edit_interaction(
     )
 
 
+# What a ban can refuse: the comment's network, its e-mail address.
+BAN_TARGETS = ("network", "email")
+
+
+@dataclass(frozen=True)
+class AddedRule:
+    """
+    A refusing rule a ban asked for: its id, and whether it is new (the
+    same rule may exist already).
+    """
+
+    id: int
+    kind: str
+    value: str
+    new: bool
+
+
+def ban_note(comment_id: int) -> str:
+    """
+    The note of the rules made by banning the writer of comment
+    C{comment_id}, by which an undo from its mailed link finds them.
+    """
+    return f"banned from comment {comment_id}"
+
+
+def ban_targets(
+    row: Mapping[str, Any], targets: Iterable[str]
+) -> list[tuple[str, str]]:
+    """
+    Return the C{(kind, value)} of the rules that ban the writer of a
+    comment by C{targets}: its network as stored (unless unknown), its
+    e-mail address as typed (unless it has none).
+    """
+    rules = []
+    network = row.get("remote_addr") or ""
+    email = " ".join(html.unescape(row.get("email") or "").split())
+    if "network" in targets and network and network != UNKNOWN_ADDRESS:
+        rules.append(("network", network))
+    if "email" in targets and email:
+        rules.append(("email", email))
+    return rules
+
+
+@serialised
+def ban_interaction(
+    txn: Transaction,
+    comment_id: int,
+    targets: tuple[str, ...],
+    note: str,
+    now: float,
+    placeholder: Rendering,
+    fingerprint: str,
+) -> tuple[Result, list[AddedRule]]:
+    """
+    Delete a comment (unless it is deleted already) and add rules that
+    refuse its writer's further comments, all in one transaction.
+    """
+    row = comment_interaction(txn, comment_id, fingerprint)
+    if row is None:
+        return Result(Outcome.GONE), []
+    added = []
+    for kind, value in ban_targets(row, targets):
+        rule_id, new = add_rule_interaction(txn, kind, value, "refuse", note, now)
+        added.append(AddedRule(rule_id, kind, value, new))
+    if row["mode"] == DELETED:
+        return Result(Outcome.ALREADY, row), added
+    delete_comment_interaction(txn, comment_id, placeholder)
+    return Result(Outcome.DONE, row), added
+
+
 # Purging runs at least this often, so that a comment goes soon after it
 # has waited out [moderation] purge-after.
 PURGE_PERIOD = 3600.0
@@ -264,6 +337,41 @@ class Moderation:
         """
         [result] = await self.delete_comments([comment_id])
         return result
+
+    async def ban_comment(
+        self, comment_id: int, targets: tuple[str, ...], note: str
+    ) -> tuple[Result, list[AddedRule]]:
+        """
+        Delete a comment and refuse further comments from its network
+        and/or its e-mail address (C{targets}, from L{BAN_TARGETS}); the
+        ban is undone by deleting the rules.
+        """
+        result, added = await self._database.run(
+            ban_interaction,
+            comment_id,
+            targets,
+            note,
+            self._clock.seconds(),
+            self._renderer.placeholder,
+            self._renderer.fingerprint,
+        )
+        row = result.comment
+        for rule in added:
+            log.info(
+                "Rule {rule_id} refuses comments from {kind} {value} ({how}, "
+                "banned from comment {id})",
+                rule_id=rule.id,
+                kind=rule.kind,
+                value=rule.value,
+                how="new" if rule.new else "already there",
+                id=comment_id,
+            )
+        if result.outcome is Outcome.DONE:
+            assert row is not None
+            self._responses.invalidate(row["uri"])
+            log.info("Comment {id} on {uri} deleted", id=row["id"], uri=row["uri"])
+            self._notifiers.comment_deleted(row["id"], row)
+        return result, added
 
     async def edit_comment(self, comment_id: int, changes: dict[str, Any]) -> Result:
         """

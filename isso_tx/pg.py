@@ -41,7 +41,7 @@ from .dialect import (
 from .settings import DatabaseConfig
 
 # The newest schema this release writes and understands.
-PG_SCHEMA_VERSION = 1
+PG_SCHEMA_VERSION = 3
 
 # Taken while the schema is created or upgraded, so that daemons started
 # together on one database do it once.
@@ -55,10 +55,15 @@ _log = Logger()
 T = TypeVar("T")
 
 
-class TranslatingCursor(psycopg.ClientCursor):  # type: ignore[type-arg]
+class TranslatingCursor(psycopg.Cursor):  # type: ignore[type-arg]
     """
     A cursor that takes the store's SQLite-style SQL: C{?} placeholders,
     Python booleans stored as the integers SQLite makes of them.
+
+    Values travel apart from the statement (the server binds them), so
+    that a statement run a few times on a connection is prepared there
+    (psycopg's C{prepare_threshold}): the server no longer parses and
+    plans it, which halves the time of a thread's read.
     """
 
     # Read by the store where the engines store a value differently.
@@ -68,7 +73,7 @@ class TranslatingCursor(psycopg.ClientCursor):  # type: ignore[type-arg]
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         if params is not None:
-            query = translate_placeholders(query)
+            query = _translated(query)
             params = _sqlite_values(params)
         result = super().execute(query, params, **kwargs)
         self.succeeded += 1
@@ -76,7 +81,7 @@ class TranslatingCursor(psycopg.ClientCursor):  # type: ignore[type-arg]
 
     def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
         super().executemany(
-            translate_placeholders(query),
+            _translated(query),
             [_sqlite_values(params) for params in params_seq],
             **kwargs,
         )
@@ -87,17 +92,27 @@ def _sqlite_values(params: Any) -> Any:
     return [int(p) if isinstance(p, bool) else p for p in params]
 
 
+# The store's statements are a few hundred strings, run again and again:
+# each is translated once (a statement with a list of values in it is one
+# string per length of the list, and the least used are forgotten).
+_translated = lru_cache(maxsize=1024)(translate_placeholders)
+
+
 @lru_cache(maxsize=256)
-def _row_type(names: tuple[str, ...]) -> Any:
-    return row_class(names)
+def _row_type(names: tuple[bytes, ...]) -> Any:
+    return row_class([name.decode("utf-8", "replace") for name in names])
 
 
 def _rows(cursor: Any) -> Callable[[Any], Any]:
     """
     psycopg's row factory: rows read by position and by name.
+
+    The column names are read from the result itself: the cursor's
+    C{description} builds an object per column at every statement.
     """
-    description = cursor.description or ()
-    row = _row_type(tuple(column.name for column in description))
+    result = cursor.pgresult
+    fields = result.nfields if result is not None else 0
+    row = _row_type(tuple(result.fname(i) or b"" for i in range(fields)))
     return lambda values: tuple.__new__(row, values)
 
 
@@ -195,6 +210,26 @@ def postgres_schema_version(uri: str) -> int:
         raise _connect_error(uri, e) from None
 
 
+def connect_tool(uri: str, *, store: bool = False) -> psycopg.Connection[Any]:
+    """
+    Open a connection of the command line to the database at C{uri}, not
+    in autocommit mode (each command commits what it did).
+
+    @param store: give it the cursors the store's interactions expect
+        (C{?} placeholders, rows read by name), as the daemon's pool does.
+    @raise DatabaseError: the server cannot be reached; the message names
+        the URI without its password.
+    """
+    try:
+        conn = psycopg.connect(uri, connect_timeout=CONNECT_TIMEOUT)
+    except psycopg.Error as e:
+        raise _connect_error(uri, e) from None
+    if store:
+        conn.cursor_factory = TranslatingCursor
+        conn.row_factory = _rows  # type: ignore[assignment]
+    return conn
+
+
 class _Connection(adbapi.Connection):
     """
     A pooled connection whose failed rollback means the server went away:
@@ -219,6 +254,15 @@ class _StaleConnection(Exception):
     """
 
 
+class _PlanChanged(Exception):
+    """
+    A statement prepared on this connection no longer fits its tables (a
+    newer release changed the schema while this daemon ran): the
+    transaction was rolled back, and every prepared statement forgotten,
+    so it may be run again.
+    """
+
+
 # The name of the lock that serialised interactions take (see
 # isso_tx.db.serialised), shared by every daemon of the database.
 SERIALISED_LOCK = 1396861
@@ -234,6 +278,13 @@ def _tracked(txn: Any, interaction: Callable[..., T], *args: Any, **kwargs: Any)
     except psycopg.OperationalError as e:
         if txn.succeeded == 0 and txn.connection.closed:
             raise _StaleConnection(str(e)) from e
+        raise
+    except psycopg.errors.FeatureNotSupported as e:
+        if "cached plan must not change result type" in str(e):
+            if txn.connection.autocommit:
+                # No rollback follows to forget the prepared statements.
+                txn.execute("DEALLOCATE ALL")
+            raise _PlanChanged(str(e)) from e
         raise
 
 
@@ -264,6 +315,22 @@ class PostgresDatabase(Database):
             cp_reactor=reactor,
             cp_noisy=False,
         )
+        # One more connection, in autocommit mode, for the reads of one
+        # statement that every cached answer waits for (the change log):
+        # no BEGIN and COMMIT around them, so one round trip instead of
+        # three, and no wait behind the pool's writes.
+        self._reads = _Pool(
+            "psycopg",
+            uri,
+            connect_timeout=CONNECT_TIMEOUT,
+            cp_min=1,
+            cp_max=1,
+            cp_openfun=self._prepare_reading_connection,
+            cp_reconnect=True,
+            cp_name="isso-db-postgresql-reads",
+            cp_reactor=reactor,
+            cp_noisy=False,
+        )
 
     def _prepare_connection(self, conn: psycopg.Connection[Any]) -> None:
         # Runs in a pool thread for each new connection.
@@ -272,20 +339,40 @@ class PostgresDatabase(Database):
         conn.execute(f"SET statement_timeout = {int(self._timeout_ms)}")
         conn.commit()
 
+    def _prepare_reading_connection(self, conn: psycopg.Connection[Any]) -> None:
+        self._prepare_connection(conn)
+        conn.autocommit = True
+
     def run(
         self, interaction: Callable[..., T], *args: Any, **kwargs: Any
     ) -> Deferred[T]:
-        d = self._pool.runInteraction(_tracked, interaction, *args, **kwargs)
+        return self._run_on(self._pool, interaction, *args, **kwargs)
+
+    def read(
+        self, interaction: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> Deferred[T]:
+        return self._run_on(self._reads, interaction, *args, **kwargs)
+
+    def _run_on(
+        self, pool: _Pool, interaction: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> Deferred[T]:
+        d = pool.runInteraction(_tracked, interaction, *args, **kwargs)
 
         def again(failure: Failure) -> Any:
             # A connection broken while it sat in the pool (the server was
-            # restarted) costs no request: the work runs on a new one.
-            failure.trap(_StaleConnection)
-            return self._pool.runInteraction(_tracked, interaction, *args, **kwargs)
+            # restarted) costs no request: the work runs on a new one.  So
+            # does a prepared statement that the schema outgrew.
+            failure.trap(_StaleConnection, _PlanChanged)
+            return pool.runInteraction(_tracked, interaction, *args, **kwargs)
 
         d.addErrback(again)
         d.addErrback(self._unavailable)
         return d
+
+    def stopService(self) -> Deferred[None] | None:
+        super().stopService()
+        self._reads.close()
+        return None
 
     def _unavailable(self, failure: Failure) -> Failure:
         if failure.check(psycopg.OperationalError, adbapi.ConnectionLost, _StaleConnection):

@@ -82,6 +82,9 @@ class GuardConfig:
     reply_to_self: bool
     require_author: bool
     require_email: bool
+    # Ours: a comment with more links than this waits for moderation
+    # (0: no limit).
+    max_links: int = 0
 
 
 @dataclass(frozen=True)

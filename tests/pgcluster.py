@@ -27,6 +27,9 @@ SETUP_HINT = (
 # The cluster's superuser, which the tests connect as.
 USER = "isso_test"
 
+# The server's settings for tests: nothing waits for the disk.
+FAST = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
 
 class ClusterUnavailable(Exception):
     """
@@ -55,9 +58,13 @@ def installed() -> bool:
 class Cluster:
     """
     A running PostgreSQL server in a temporary folder.
+
+    @param settings: the server's options besides where it listens
+        (bench/scale_bench.py asks for a server that keeps its files safe).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: str = FAST) -> None:
+        self._settings = settings
         bindir = _binaries()
         if bindir is None:
             raise ClusterUnavailable(SETUP_HINT)
@@ -83,14 +90,13 @@ class Cluster:
             "initdb", "-D", self._data, "-U", USER, "-A", "trust",
             "-E", "UTF8", "--locale=C", "--no-sync",
         )
-        options = (
-            f"-c listen_addresses='' -k {self.directory} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off"
-        )
         self._run(
-            "pg_ctl", "-D", self._data, "-o", options, "-w",
+            "pg_ctl", "-D", self._data, "-o", self._options(), "-w",
             "-l", os.path.join(self.directory, "log"), "start",
         )
+
+    def _options(self) -> str:
+        return f"-c listen_addresses='' -k {self.directory} {self._settings}"
 
     def _run(self, program: str, *args: str) -> None:
         try:
@@ -123,6 +129,14 @@ class Cluster:
         self._admin(f"CREATE DATABASE {name}")
         return name
 
+    def server_pid(self) -> int:
+        """
+        Return the process id of the server's main process (its other
+        processes are its children).
+        """
+        with open(os.path.join(self._data, "postmaster.pid")) as f:
+            return int(f.readline())
+
     def drop_database(self, name: str) -> None:
         """
         Remove a database, closing whatever is still connected to it.
@@ -139,9 +153,8 @@ class Cluster:
         """
         Start the stopped server again, on the same socket.
         """
-        options = f"-c listen_addresses='' -k {self.directory} -c fsync=off"
         self._run(
-            "pg_ctl", "-D", self._data, "-o", options, "-w",
+            "pg_ctl", "-D", self._data, "-o", self._options(), "-w",
             "-l", os.path.join(self.directory, "log"), "start",
         )
 

@@ -1412,6 +1412,28 @@ class RenameTests(CommandMixin, SynchronousTestCase):
             [("/food/bread/",), ("/food/soup/",)],
         )
 
+    def test_prefix_onto_moved_uris(self) -> None:
+        """
+        A prefix rename that gives one moved thread the uri another moved
+        thread has now (/recipes -> /recipes/recipes) moves each thread
+        once, without a collision halfway.
+        """
+        self.run_cli(
+            "-c", self.config, "rename-thread", "/recipes/soup/", "/recipes/recipes/bread/"
+        )
+        bread = self.comments_of("/recipes/bread/")
+        soup = self.comments_of("/recipes/recipes/bread/")
+        code, out, err = self.run_cli(
+            "-c", self.config, "rename-thread", "--prefix", "/recipes", "/recipes/recipes"
+        )
+        self.assertEqual((code, err), (0, ""))
+        self.assertIn("2 threads moved (0 merged)", out)
+        self.assertEqual(self.comments_of("/recipes/recipes/bread/"), bread)
+        self.assertEqual(self.comments_of("/recipes/recipes/recipes/bread/"), soup)
+        self.assertEqual(
+            query(self.db, "SELECT count(*) FROM threads WHERE uri IS NULL"), [(0,)]
+        )
+
 
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:

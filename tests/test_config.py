@@ -114,6 +114,7 @@ class SampleConfigTests(SynchronousTestCase):
         self.assertEqual(config.general.max_age, 900)
         self.assertEqual(config.moderation.purge_after, 30 * 86400)
         self.assertTrue(config.guard.enabled)
+        self.assertEqual(config.guard.max_links, 0)
 
 
 class LoadTests(ConfigFileMixin, SynchronousTestCase):
@@ -129,6 +130,7 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
         self.assertEqual(config.general.dbpath, "/tmp/comments.db")
         self.assertEqual(config.guard.ratelimit, 2)
         self.assertEqual(config.guard.direct_reply, 3)
+        self.assertEqual(config.guard.max_links, 0)
         self.assertEqual(config.smtp.port, 587)
         self.assertEqual(config.smtp.security, "starttls")
         self.assertEqual(config.hash.algorithm, "pbkdf2")
@@ -213,6 +215,7 @@ class LoadTests(ConfigFileMixin, SynchronousTestCase):
             ("[guard]\nenabled = maybe\n", "guard", "enabled", "not a boolean"),
             ("[general]\nmax-age = 1y\n", "general", "max-age", "not a duration"),
             ("[guard]\nratelimit = many\n", "guard", "ratelimit", "not a whole number"),
+            ("[guard]\nmax-links = -1\n", "guard", "max-links", "at least 0"),
             ("[smtp]\nsecurity = tls\n", "smtp", "security", "none, starttls or ssl"),
             ("[smtp]\nport = 70000\n", "smtp", "port", "not a port"),
             ("[server]\nsamesite = sometimes\n", "server", "samesite", "None, Lax or Strict"),

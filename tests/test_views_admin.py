@@ -377,3 +377,166 @@ class ActionTests(PanelTestCase):
         response = self.act(self.signed_in(), "approve", [comment])
         self.assertEqual(response.code, 400)
         self.assertIn(b"Unknown action", response.body)
+
+
+class RulesTests(PanelTestCase):
+    """
+    C{/admin/rules}: listing, adding and deleting spam rules.
+    """
+
+    def add(self, csrf: str, kind: str, value: str, action: str = "refuse",
+            note: str = "") -> Any:
+        return self.owner.post("/admin/rules", form={
+            "csrf": csrf, "action": "add", "kind": kind, "value": value,
+            "rule_action": action, "note": note,
+        })
+
+    def test_signed_out(self) -> None:
+        """
+        The rules page and its form send a stranger to the login page.
+        """
+        response = self.browser.get("/admin/rules")
+        self.assertEqual((response.code, response.header("location")), (302, "/login/"))
+        response = self.browser.post("/admin/rules", form={"action": "add"})
+        self.assertEqual(response.code, 303)
+        self.assertEqual(self.database.query("SELECT * FROM isso_tx_rules"), [])
+
+    def test_add_and_list(self) -> None:
+        """
+        An added rule is listed with its kind, value, action, note, when it
+        was made and its matches; typed markup is shown as text.
+        """
+        csrf = self.signed_in()
+        self.assertIn(b"No rules yet.", self.owner.get("/admin/rules").body)
+        payload = '<script>alert("x")</script>'
+        response = self.add(csrf, "words", payload, "hold", note="<b>me</b>")
+        self.assertEqual(response.code, 303)
+        self.assertEqual(response.header("location"), "/admin/rules?done=added&id=1")
+        page = self.owner.get(response.header("location")).body
+        self.assertIn(b"Rule 1 added.", page)
+        self.assertIn(b"Words in the text", page)
+        self.assertIn(b"Hold for moderation", page)
+        self.assertIn(b"&lt;script&gt;alert(\"x\")&lt;/script&gt;", page)
+        self.assertIn(b"&lt;b&gt;me&lt;/b&gt;", page)
+        self.assertNotIn(b"<script>alert", page)
+        self.assertNotIn(b"<b>me", page)
+        self.assertIn(b"2025-06-15", page)
+        response = self.add(csrf, "words", payload, "hold")
+        self.assertEqual(response.header("location"), "/admin/rules?done=exists&id=1")
+
+    def test_invalid_rule(self) -> None:
+        """
+        A rule that cannot be made is a 400 page saying why, the typed
+        values kept (escaped) in the form, and nothing stored.
+        """
+        csrf = self.signed_in()
+        response = self.add(csrf, "regex", "(<b>", "hold", note="mine")
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"The rule was not added: not a valid regular expression", response.body)
+        self.assertIn(b'value="(&lt;b&gt;"', response.body)
+        self.assertIn(b'<option value="regex" selected="selected">', response.body)
+        self.assertIn(b'<option value="hold" selected="selected">', response.body)
+        self.assertIn(b'value="mine"', response.body)
+        response = self.add(csrf, "regex", r"(a|aa)+$")
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"too slow", response.body)
+        self.assertEqual(self.database.query("SELECT * FROM isso_tx_rules"), [])
+
+    def test_delete(self) -> None:
+        """
+        Deleting a rule undoes it: the next comment it refused is taken.
+        """
+        csrf = self.signed_in()
+        self.add(csrf, "network", "192.0.2.33")
+        response = self.browser.post("/new?uri=/page/", {"text": "Hello", "title": "t"})
+        self.assertEqual((response.code, response.header("x-isso-refusal")), (403, "rule"))
+        page = self.owner.get("/admin/rules").body
+        self.assertIn(b"192.0.2.0", page)
+        self.assertRegex(page.decode(), r'<td class="matches">1</td>')
+        response = self.owner.post("/admin/rules", form={
+            "csrf": csrf, "action": "delete", "id": "1"})
+        self.assertEqual(response.header("location"), "/admin/rules?done=deleted&id=1")
+        self.assertIn(b"Rule 1 deleted.", self.owner.get("/admin/rules?done=deleted&id=1").body)
+        self.pending()
+        response = self.owner.post("/admin/rules", form={
+            "csrf": csrf, "action": "delete", "id": "1"})
+        self.assertEqual(response.header("location"), "/admin/rules?done=gone")
+
+    def test_csrf(self) -> None:
+        """
+        A rules form without the session's token changes nothing.
+        """
+        self.signed_in()
+        response = self.add("0" * 64, "network", "192.0.2.1")
+        self.assertEqual(response.code, 403)
+        self.assertEqual(self.database.query("SELECT * FROM isso_tx_rules"), [])
+
+
+class BanTests(PanelTestCase):
+    """
+    C{/admin/action} with C{action=ban}: delete a comment and refuse its
+    writer's network and/or e-mail address.
+    """
+
+    def ban(self, csrf: str, comment: int, targets: list[str]) -> Any:
+        return self.act(csrf, "ban", [comment], ban=targets)
+
+    def test_ban_both(self) -> None:
+        """
+        Banning deletes the comment and adds refusing rules for its network
+        and e-mail; the writer's next comment is refused from either.
+        """
+        comment = self.pending(email="Spam&Eggs@example.org")
+        csrf = self.signed_in()
+        panel = self.owner.get("/admin/").body
+        self.assertIn(b'value="ban"', panel)
+        response = self.ban(csrf, comment, ["network", "email"])
+        self.assertEqual(response.code, 303)
+        self.assertIn("done=ban&n=1", response.header("location"))
+        page = self.owner.get(response.header("location")).body
+        self.assertIn(b"1 comment deleted and banned.", page)
+        self.assertIn(b"Spam rules page", page)
+        self.assertEqual(self.database.query("SELECT * FROM comments"), [])
+        rules = self.database.query("SELECT kind, value, action, note FROM isso_tx_rules")
+        self.assertEqual(
+            [tuple(r) for r in rules],
+            [("network", "192.0.2.0", "refuse", f"banned from comment {comment}"),
+             ("email", "Spam&Eggs@example.org", "refuse", f"banned from comment {comment}")],
+        )
+        response = self.browser.post("/new?uri=/page/", {"text": "Again", "title": "t"})
+        self.assertEqual(response.header("x-isso-refusal"), "rule")
+        other = self.reader("198.51.100.7")
+        response = other.post("/new?uri=/page/", {
+            "text": "Again", "title": "t", "email": "spam&eggs@EXAMPLE.org"})
+        self.assertEqual(response.header("x-isso-refusal"), "rule")
+        self.post_comment(uri="/page/", browser=other)
+
+    def test_ban_email_only(self) -> None:
+        """
+        Banning only the e-mail leaves the network free.
+        """
+        comment = self.pending(email="spam@example.org")
+        self.ban(self.signed_in(), comment, ["email"])
+        [rule] = self.database.query("SELECT kind FROM isso_tx_rules")
+        self.assertEqual(rule[0], "email")
+        self.pending()
+
+    def test_nothing_chosen(self) -> None:
+        """
+        A ban that names neither target changes nothing and says so.
+        """
+        comment = self.pending()
+        response = self.ban(self.signed_in(), comment, [])
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"choose the network", response.body)
+        self.assertEqual(len(self.database.query("SELECT * FROM comments")), 1)
+
+    def test_no_email(self) -> None:
+        """
+        The ban form offers the e-mail only for a comment that has one.
+        """
+        self.pending()
+        self.signed_in()
+        panel = self.owner.get("/admin/").body
+        self.assertIn(b'name="ban" value="network"', panel)
+        self.assertNotIn(b'name="ban" value="email"', panel)

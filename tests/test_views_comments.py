@@ -6,7 +6,10 @@ C{GET /}), answered synchronously on an in-memory site.
 from __future__ import annotations
 
 import re
+import sqlite3
 
+from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.test.iosim import FakeTransport, connect
 from twisted.web.http import datetimeToString
 from twisted.web.resource import Resource
@@ -16,7 +19,7 @@ from twisted.web.static import Data
 from isso_tx import __version__
 from isso_tx.views.counts import KEPT_PER_REQUEST
 
-from .fast_support import START, ViewTestCase
+from .fast_support import START, Browser, ViewTestCase
 
 FORM = "application/x-www-form-urlencoded"
 JSON_ACCEPT = {"Accept": "application/json"}
@@ -72,7 +75,7 @@ class NewCommentTests(ViewTestCase):
                          "http://example.org")
         self.assertEqual(response.header("access-control-allow-credentials"), "true")
         self.assertEqual(response.header("access-control-expose-headers"),
-                         "X-Set-Cookie, Date")
+                         "X-Set-Cookie, X-Isso-Refusal, Date")
 
     def test_stored(self) -> None:
         """
@@ -790,3 +793,164 @@ class CachedReadingTests(ViewTestCase):
         calls = self.database.calls
         self.assertEqual(self.browser.post("/count", few).json()[0], 1)
         self.assertEqual(self.database.calls, calls)
+
+
+class SpamTests(ViewTestCase):
+    """
+    C{POST /new} under the owner's rules, the link limit and the honeypot:
+    refusals keep Isso's 403 and message and say why in C{X-Isso-Refusal}.
+    """
+
+    config = (
+        "[guard]\nenabled = true\nratelimit = 100\nmax-links = 2\n"
+        "[hash]\nalgorithm = none\n"
+    )
+
+    def add_rule(self, kind: str, value: str, action: str = "refuse") -> None:
+        self.database.execute(
+            "INSERT INTO isso_tx_rules (kind, value, action, created) "
+            "VALUES (?, ?, ?, 0)",
+            kind,
+            value,
+            action,
+        )
+
+    def refused_count(self, reason: str) -> float | None:
+        return self.site.metrics.metrics.registry.get_sample_value(
+            "isso_comments_refused_total", {"site": "default", "reason": reason}
+        )
+
+    def test_honeypot(self) -> None:
+        """
+        A post whose honeypot field is filled is refused with 403, the
+        reason "honeypot" and no comment stored; the same post without the
+        field, or with it empty, is published without the field.
+        """
+        body = {"text": "Buy now", "title": "t", "phone": "0123456789"}
+        response = self.browser.post("/new?uri=/path/", body)
+        self.assertEqual(response.code, 403)
+        self.assertEqual(response.header("x-isso-refusal"), "honeypot")
+        self.assertIn(b"not accepted", response.body)
+        self.assertEqual(self.database.query("SELECT * FROM comments"), [])
+        self.assertEqual(self.refused_count("honeypot"), 1)
+        self.post_comment(phone="")
+        self.post_comment()
+        self.assertEqual(len(self.thread()["replies"]), 2)
+
+    def test_guard_refusal_header(self) -> None:
+        """
+        The guard's own refusals keep their message and gain the header
+        naming their reason.
+        """
+        site = self.open(
+            "[guard]\nenabled = true\nrequire-email = true\n[hash]\nalgorithm = none\n",
+            name="strict",
+        )
+        browser = Browser(self, site.resource())
+        response = browser.post("/new?uri=/path/", {"text": "Hello", "title": "t"})
+        self.assertEqual(response.code, 403)
+        self.assertEqual(response.header("x-isso-refusal"), "require-email")
+        self.assertIn(b"email address required but not provided", response.body)
+
+    def test_rule_refuses(self) -> None:
+        """
+        A comment matching a refusing rule gets 403 with the reason "rule",
+        nothing is stored, and the rule's match is counted though the
+        refused transaction was rolled back.
+        """
+        self.add_rule("email", "spam@example.org")
+        response = self.browser.post(
+            "/new?uri=/path/",
+            {"text": "Hello", "title": "t", "email": "SPAM@example.org"},
+        )
+        self.assertEqual(response.code, 403)
+        self.assertEqual(response.header("x-isso-refusal"), "rule")
+        self.assertNotIn(b"spam@example.org", response.body)
+        self.assertEqual(self.database.query("SELECT * FROM comments"), [])
+        [row] = self.database.query("SELECT matches, last_match FROM isso_tx_rules")
+        self.assertEqual(tuple(row), (1, self.reactor.seconds()))
+        self.assertEqual(self.refused_count("rule"), 1)
+        self.post_comment(email="friend@example.org")
+
+    def test_count_failure(self) -> None:
+        """
+        When the match of a refusing rule cannot be counted, the commenter
+        still gets the 403, and the failure is logged.
+        """
+        from isso_tx.views import comments
+
+        def broken(txn: object, rule_id: int, now: float) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        self.patch(comments, "rule_matched_interaction", broken)
+        self.add_rule("network", "192.0.2.0")
+        response = self.browser.post("/new?uri=/path/", {"text": "Hello", "title": "t"})
+        self.assertEqual((response.code, response.header("x-isso-refusal")), (403, "rule"))
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+
+    def test_rule_holds(self) -> None:
+        """
+        A comment matching a holding rule is stored pending (202) and stays
+        out of the thread until approved.
+        """
+        self.add_rule("words", "casino", "hold")
+        response = self.browser.post(
+            "/new?uri=/path/", {"text": "Best CASINO bonus", "title": "t"}
+        )
+        self.assertEqual(response.code, 202)
+        self.assertEqual(response.json()["mode"], 2)
+        self.assertIsNone(response.header("x-isso-refusal"))
+        self.assertEqual(self.thread()["replies"], [])
+
+    def test_logged(self) -> None:
+        """
+        The log names the rule that refused or held a comment and what it
+        matched; the link limit's hold is logged with the count.
+        """
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        self.add_rule("email", "spam@example.org")
+        self.add_rule("words", "casino", "hold")
+        self.browser.post(
+            "/new?uri=/path/", {"text": "Hello", "title": "t", "email": "spam@example.org"}
+        )
+        self.post_comment(text="casino night")
+        self.post_comment(text="<https://a.example> <https://b.example> <https://c.example>")
+        logged = [formatEvent(event) for event in events]
+        self.assertIn(
+            "Refused a comment on /path/ from 192.0.2.0: rule 1 (refuse email "
+            "'spam@example.org') matched the e-mail",
+            logged,
+        )
+        self.assertIn(
+            "Comment 1 on /path/ from 192.0.2.0 held for moderation: rule 2 "
+            "(hold words 'casino') matched the text",
+            logged,
+        )
+        self.assertIn(
+            "Comment 2 on /path/ from 192.0.2.0 held for moderation: 3 links, "
+            "more than [guard] max-links = 2",
+            logged,
+        )
+
+    def test_new_rule_at_once(self) -> None:
+        """
+        A rule written by another process applies to the very next post.
+        """
+        self.post_comment()
+        self.add_rule("network", "192.0.2.0")
+        response = self.browser.post("/new?uri=/path/", {"text": "Again", "title": "t"})
+        self.assertEqual(response.code, 403)
+
+    def test_max_links(self) -> None:
+        """
+        A comment with more links than [guard] max-links waits for
+        moderation (202); one with as many is published.
+        """
+        two = "[a](https://a.example) and <https://b.example>"
+        self.assertEqual(self.post_comment(text=two)["mode"], 1)
+        response = self.browser.post(
+            "/new?uri=/path/",
+            {"text": two + " and [c](https://c.example)", "title": "t"},
+        )
+        self.assertEqual(response.code, 202)
+        self.assertEqual(len(self.thread()["replies"]), 1)

@@ -346,3 +346,67 @@ class PurgeTests(MailLinkTestCase):
         self.press(self.link(1, "activate"))
         self.advance(3 * 3600)
         self.assertEqual(self.visible(), [1])
+
+
+class BanTests(MailLinkTestCase):
+    """
+    The delete page of a mailed link bans the writer, and undoes the ban.
+    """
+
+    def test_offered(self) -> None:
+        """
+        The delete page offers to refuse the writer's network and e-mail
+        (unchecked), shown as text; without an e-mail only the network.
+        """
+        self.post_comment(email="<i>x</i>@example.org")
+        page = self.browser.get(self.link(1, "delete")).body
+        self.assertIn(b'<input type="checkbox" name="ban" value="network" />', page)
+        self.assertIn(b'<input type="checkbox" name="ban" value="email" />', page)
+        self.assertIn(b"<code>192.0.2.0</code>", page)
+        self.assertIn(b"<code>&lt;i&gt;x&lt;/i&gt;@example.org</code>", page)
+        self.post_comment()
+        page = self.browser.get(self.link(2, "delete")).body
+        self.assertNotIn(b'value="email"', page)
+        self.assertEqual(self.database.query("SELECT * FROM isso_tx_rules"), [])
+
+    def test_ban_and_undo(self) -> None:
+        """
+        Deleting with both boxes ticked deletes the comment and refuses the
+        writer's next comment; the undo button deletes those rules only,
+        and the writer may comment again.
+        """
+        self.database.execute(
+            "INSERT INTO isso_tx_rules (kind, value, action, note, created) "
+            "VALUES ('words', 'casino', 'refuse', '', 0)"
+        )
+        self.post_comment(email="spam@example.org")
+        response = self.browser.post(
+            self.link(1, "delete"), form={"ban": ["network", "email"]}
+        )
+        self.assertEqual(response.code, 200)
+        self.assertIn(b"<h1>Deleted and banned</h1>", response.body)
+        self.assertIn(b"network 192.0.2.0 are refused: rule 2.", response.body)
+        self.assertIn(b"e-mail address spam@example.org are refused: rule 3.", response.body)
+        self.assertIn(b'<input type="hidden" name="undo" value="2" />', response.body)
+        self.assertIsNone(self.row(1))
+        refused = self.browser.post("/new?uri=/path/", {"text": "Again", "title": "t"})
+        self.assertEqual(refused.header("x-isso-refusal"), "rule")
+
+        response = self.browser.post(
+            self.link(1, "delete"), form={"undo": ["2", "3", "1"], "confirm": "undo"}
+        )
+        self.assertIn(b"<h1>Ban undone</h1>", response.body)
+        rules = self.database.query("SELECT id FROM isso_tx_rules")
+        self.assertEqual([r[0] for r in rules], [1])
+        self.post_comment(email="spam@example.org")
+        again = self.browser.post(self.link(1, "delete"), form={"undo": ["2"]})
+        self.assertIn(b"Nothing to undo", again.body)
+
+    def test_plain_delete(self) -> None:
+        """
+        Deleting with no box ticked adds no rule.
+        """
+        self.post_comment(email="spam@example.org")
+        response = self.press(self.link(1, "delete"))
+        self.assertIn(b"<h1>Deleted</h1>", response.body)
+        self.assertEqual(self.database.query("SELECT * FROM isso_tx_rules"), [])

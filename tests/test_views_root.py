@@ -29,7 +29,7 @@ class CORSTests(ViewTestCase):
         self.assertEqual(response.header("access-control-allow-headers"),
                          "Origin, Referer, Content-Type")
         self.assertEqual(response.header("access-control-expose-headers"),
-                         "X-Set-Cookie, Date")
+                         "X-Set-Cookie, X-Isso-Refusal, Date")
         self.assertIn("Origin", response.header("vary"))
 
     def test_origin_resolution(self) -> None:

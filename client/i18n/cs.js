@@ -36,3 +36,11 @@ loni|před {{ n }} lety
 Hlasovat pro
 Hlasovat proti
 Uložení se nezdařilo.`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `Příliš mnoho komentářů najednou; zkuste to prosím později.
+Tento komentář nelze přijmout.
+Zadejte prosím e-mailovou adresu.
+Zadejte prosím jméno.
+Server je přetížený nebo nedostupný; zkuste to prosím za chvíli.
+Server komentář nepřijal; můžete to zkusit později.`;

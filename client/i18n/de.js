@@ -35,3 +35,11 @@ letztes Jahr|vor {{ n }} Jahren
 Positiv bewerten
 Negativ bewerten
 Speichern fehlgeschlagen.`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `Gerade zu viele Kommentare; bitte später erneut versuchen.
+Dieser Kommentar kann nicht angenommen werden.
+Bitte eine E-Mail-Adresse angeben.
+Bitte einen Namen angeben.
+Der Server ist ausgelastet oder nicht erreichbar; bitte gleich erneut versuchen.
+Der Server hat den Kommentar nicht angenommen; bitte später erneut versuchen.`;

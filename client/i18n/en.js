@@ -35,3 +35,11 @@ last year|{{ n }} years ago
 Upvote
 Downvote
 Could not save the comment.`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `Too many comments for now; please try again later.
+This comment could not be accepted.
+Please give an e-mail address.
+Please give a name.
+The server is busy or cannot be reached; please try again shortly.
+The server did not take the comment; you may try again later.`;

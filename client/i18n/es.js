@@ -35,3 +35,11 @@ el año pasado|hace {{ n }} años
 Votar a favor
 Votar en contra
 No se pudo guardar.`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `Demasiados comentarios seguidos; inténtalo más tarde.
+Este comentario no se puede aceptar.
+Indica una dirección de correo electrónico.
+Indica un nombre.
+El servidor está ocupado o no responde; inténtalo de nuevo en un momento.
+El servidor no admitió el comentario; puedes intentarlo más tarde.`;

@@ -35,3 +35,11 @@ l’an dernier|il y a {{ n }} ans
 Voter pour
 Voter contre
 Échec de l’enregistrement.`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `Trop de commentaires en peu de temps. Réessayez plus tard.
+Ce commentaire ne peut pas être accepté.
+Veuillez indiquer une adresse de courriel.
+Veuillez indiquer un nom.
+Le serveur est occupé ou injoignable. Réessayez dans un moment.
+Le serveur n’a pas pris le commentaire. Vous pourrez réessayer plus tard.`;

@@ -41,3 +41,16 @@ export const IDS = [
   "comment-downvote",
   "postbox-error",
 ];
+
+// The messages of export `e`: why a post failed (issue 14). They are shown
+// only after a failed POST /new, so they stay out of embed.min.js (its
+// budget is 12 KiB gzipped): the build writes them to js/i18n/<lang>.json,
+// which the client fetches then. "postbox-error" (above) is the fallback.
+export const FEEDBACK_IDS = [
+  "postbox-error-later", // X-Isso-Refusal: ratelimit, direct-reply, reply-to-self
+  "postbox-error-refused", // rule, honeypot
+  "postbox-error-email", // require-email
+  "postbox-error-author", // require-author
+  "postbox-error-busy", // no answer, or 502/503/504
+  "postbox-error-denied", // 403 without X-Isso-Refusal (an older server)
+];

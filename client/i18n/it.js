@@ -35,3 +35,11 @@ l’anno scorso|{{ n }} anni fa
 Vota a favore
 Vota contro
 Salvataggio non riuscito.`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `Troppi commenti in poco tempo; riprova più tardi.
+Questo commento non può essere accettato.
+Inserisci un indirizzo e-mail.
+Inserisci un nome.
+Il server è occupato o non raggiungibile; riprova tra poco.
+Il server non ha accettato il commento; puoi riprovare più tardi.`;

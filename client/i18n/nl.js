@@ -35,3 +35,11 @@ vorig jaar|{{ n }} jaar geleden
 Stem omhoog
 Stem omlaag
 Opslaan mislukt.`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `Te veel reacties in korte tijd; probeer het later opnieuw.
+Deze reactie kan niet worden geaccepteerd.
+Vul een e-mailadres in.
+Vul een naam in.
+De server is bezet of onbereikbaar; probeer het zo opnieuw.
+De server heeft de reactie niet aangenomen; probeer het later eventueel opnieuw.`;

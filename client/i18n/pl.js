@@ -35,3 +35,11 @@ w zeszłym roku|{{ n }} lata temu|{{ n }} lat temu
 Głosuj za
 Głosuj przeciw
 Nie udało się zapisać.`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `Zbyt wiele komentarzy naraz; spróbuj ponownie później.
+Tego komentarza nie można przyjąć.
+Podaj adres e-mail.
+Podaj imię lub nazwę.
+Serwer jest zajęty lub niedostępny; spróbuj ponownie za chwilę.
+Serwer nie przyjął komentarza; możesz spróbować później.`;

@@ -35,3 +35,11 @@ ano passado|há {{ n }} anos
 Votar a favor
 Votar contra
 Não foi possível salvar.`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `Muitos comentários em pouco tempo; tente novamente mais tarde.
+Este comentário não pôde ser aceito.
+Informe um endereço de e-mail.
+Informe um nome.
+O servidor está ocupado ou inacessível; tente novamente em instantes.
+O servidor não aceitou o comentário; você pode tentar mais tarde.`;

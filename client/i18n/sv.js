@@ -35,3 +35,11 @@ förra året|för {{ n }} år sedan
 Rösta upp
 Rösta ned
 Det gick inte att spara.`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `För många kommentarer på kort tid; försök igen senare.
+Den här kommentaren kan inte tas emot.
+Ange en e-postadress.
+Ange ett namn.
+Servern är upptagen eller går inte att nå; försök igen om en stund.
+Servern tog inte emot kommentaren; du kan försöka igen senare.`;

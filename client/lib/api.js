@@ -37,8 +37,9 @@ export const serverNow = () =>
   new Date(Date.now() - (skews.length ? skews.reduce((a, b) => a + b) / skews.length : 0));
 
 /**
- * Sends a request; resolves with [status, parsed body] for any status below
- * 500, rejects otherwise (or on network errors).
+ * Sends a request; resolves with [status, parsed body, header(name)] for any
+ * status below 500, rejects otherwise (or on network errors) with an Error
+ * whose `status` is the HTTP status (0: no answer, e.g. a network error).
  */
 function request(method, path, data) {
   return new Promise((resolve, reject) => {
@@ -55,24 +56,30 @@ function request(method, path, data) {
       if (date) skews.push(Date.now() - date);
       const cookie = header("x-set-cookie");
       if (cookie && /^isso-/.test(cookie)) document.cookie = cookie;
-      if (xhr.status >= 500) return reject(new Error(method + " " + path + ": HTTP " + xhr.status));
+      if (xhr.status >= 500) return reject(failed(method, path, xhr.status));
       let body = xhr.responseText;
       try {
         body = JSON.parse(body);
       } catch (e) {
         // HTML error pages stay text
       }
-      resolve([xhr.status, body]);
+      resolve([xhr.status, body, header]);
     };
-    xhr.onerror = () => reject(new Error(method + " " + path + ": network error"));
+    xhr.onerror = () => reject(failed(method, path, 0));
     xhr.send(data === undefined ? null : JSON.stringify(data));
   });
 }
 
-/** Resolves with the body when the status is one of `ok`, rejects otherwise. */
+const failed = (method, path, status, refusal) =>
+  Object.assign(new Error(method + " " + path + ": HTTP " + status), { status, refusal });
+
+/**
+ * Resolves with the body when the status is one of `ok`, rejects otherwise
+ * (see request; `refusal` is the X-Isso-Refusal header of a 403).
+ */
 const expect = (ok, method, path, data) =>
-  request(method, path, data).then(([status, body]) =>
-    ok.includes(status) ? body : Promise.reject(new Error(method + " " + path + ": HTTP " + status)));
+  request(method, path, data).then(([status, body, header]) =>
+    ok.includes(status) ? body : Promise.reject(failed(method, path, status, header("x-isso-refusal"))));
 
 /** key=encodeURIComponent(value) pairs joined by "&"; null/undefined are left out. */
 const query = (params) =>

@@ -84,9 +84,15 @@ export function setup(attrs, catalogue, nav) {
   const rule = pluralRule(lang);
   const override = "-text-" + lang.toLowerCase();
 
-  const t = (id) => {
+  // `more`: messages kept out of the catalogue (i18n/ids.js FEEDBACK_IDS),
+  // fetched for `lang`; one missing there falls back to "postbox-error".
+  const t = (id, more) => {
     const own = attrs[id + override];
-    return (own != null && own !== "" && String(own)) || catalogue[lang](id) || catalogue.en(id) || "[?" + id + "]";
+    return (
+      (own != null && own !== "" && String(own)) ||
+      catalogue[lang](id) ||
+      (more ? more[id] || t("postbox-error") : catalogue.en(id) || "[?" + id + "]")
+    );
   };
 
   const p = (id, n) => {

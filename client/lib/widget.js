@@ -8,6 +8,7 @@ import { identicon } from "./identicon.js";
 /** Shared state, filled in by embed.js before anything is rendered. */
 export const S = {
   config: {},
+  lang: "en",
   t: (id) => id,
   p: (id, n) => id + n,
   ago: () => "",
@@ -43,6 +44,9 @@ const ownCookie = (id) => (new RegExp("(?:^|; )isso-" + id + "=([^;]*)").exec(do
 
 // ---------------------------------------------------------------- live region
 
+// visually hidden even without our stylesheet (CSSOM, so CSP-friendly)
+const HIDDEN = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
+
 /** Announces a message to screen readers (and keeps it in a hidden status element). */
 export function announce(msg) {
   const thread = $("#isso-thread");
@@ -50,8 +54,7 @@ export function announce(msg) {
   let live = $(".isso-status", thread);
   if (!live) {
     live = h("div", { class: "isso-status", role: "status", "aria-live": "polite" });
-    // visually hidden even without our stylesheet (CSSOM, so CSP-friendly)
-    live.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
+    live.style.cssText = HIDDEN;
     thread.append(live);
   }
   live.textContent = "";
@@ -355,6 +358,34 @@ const remembered = (key) => {
 
 let boxes = 0;
 
+// Why a post failed, by X-Isso-Refusal (the suffix of a FEEDBACK_IDS
+// message); "rule", "honeypot" and kinds unknown here are "refused".
+const REFUSALS = {
+  ratelimit: "later",
+  "direct-reply": "later",
+  "reply-to-self": "later",
+  "require-email": "email",
+  "require-author": "author",
+};
+
+// The FEEDBACK_IDS messages of S.lang, fetched once, when first needed: a
+// simple request (no cookie, no preflight), so a copy of the client's files
+// on another host (Access-Control-Allow-Origin: *) serves too.
+let feedback = null;
+const loadFeedback = () =>
+  (feedback ||= fetch(api.endpoint + "/js/i18n/" + S.lang + ".json")
+    .then((r) => r.json())
+    .catch(() => (feedback = null)));
+
+/** The :autofill state, where the browser knows it (else undefined). */
+const autofilled = (input) => {
+  try {
+    return input.matches(":autofill");
+  } catch (e) {
+    // an older browser
+  }
+};
+
 /**
  * A postbox for a new top-level comment (parent null) or a reply.
  * `done` is called after a successful post of a reply.
@@ -402,6 +433,10 @@ export function postbox(parent, done) {
   const editButton = h("input", { type: "button", name: "edit", value: t("postbox-edit") });
   const notify = h("input", { type: "checkbox", name: "notification", checked: !!C["reply-notifications-default-enabled"] });
   const notifySection = h("div", { class: "isso-notification-section" }, h("label", null, notify, t("postbox-notification")));
+  // The honeypot (issue 14): a field that people never see, reach or hear,
+  // so never fill; a bot that fills every input gives itself away.
+  const phone = h("input", { type: "text", name: "phone", "aria-hidden": "true", tabindex: "-1", autocomplete: "off" });
+  phone.style.cssText = HIDDEN;
   const auth = h(
     "div",
     { class: "isso-auth-section" },
@@ -415,7 +450,7 @@ export function postbox(parent, done) {
   const el = h(
     "div",
     { class: "isso-postbox" },
-    h("div", { class: "isso-form-wrapper" }, h("div", { class: "isso-textarea-wrapper" }, area, preview), auth, notifySection)
+    h("div", { class: "isso-form-wrapper" }, h("div", { class: "isso-textarea-wrapper" }, area, preview), auth, notifySection, phone)
   );
 
   // the notification checkbox only makes sense with an e-mail address
@@ -460,6 +495,7 @@ export function postbox(parent, done) {
     return true;
   };
 
+  let tries = 0;
   submit.addEventListener("click", () => {
     leavePreview(false);
     if (!validate()) return;
@@ -467,30 +503,43 @@ export function postbox(parent, done) {
     const values = { author: author.value || null, email: email.value || null, website: website.value || null };
     for (const key in values) store.setItem("isso-" + key, JSON.stringify(values[key]));
     const thread = $("#isso-thread");
-    api
-      .create(S.uri(), {
-        ...values,
-        text: area.value,
-        parent: parent == null ? null : parent,
-        title: (thread && thread.getAttribute("data-title")) || null,
-        notification: notify.checked ? 1 : 0,
-      })
-      .then(
-        (comment) => {
-          submit.disabled = false;
-          setError(null);
-          area.value = "";
-          const added = insert(comment, true);
-          if (comment.mode == 2) announce(t("comment-queued"));
-          if (parent != null && done) done();
-          focus(added);
-        },
-        (err) => {
-          submit.disabled = false;
-          console.log(err);
-          setError(t("postbox-error"));
-        }
-      );
+    const data = {
+      ...values,
+      text: area.value,
+      parent: parent == null ? null : parent,
+      title: (thread && thread.getAttribute("data-title")) || null,
+      notification: notify.checked ? 1 : 0,
+    };
+    // sent only when filled, and not when the browser's autofill did it
+    if (phone.value && !autofilled(phone)) data.phone = phone.value;
+    const attempt = ++tries;
+    api.create(S.uri(), data).then(
+      (comment) => {
+        submit.disabled = false;
+        setError(null);
+        area.value = "";
+        const added = insert(comment, true);
+        if (comment.mode == 2) announce(t("comment-queued"));
+        if (parent != null && done) done();
+        focus(added);
+      },
+      (err) => {
+        submit.disabled = false;
+        console.log(err);
+        // what the user typed stays; one sentence says why
+        const status = err.status;
+        const why =
+          status == 403
+            ? err.refusal
+              ? REFUSALS[err.refusal] || "refused"
+              : "denied"
+            : !status || status > 501 // no answer; 502, 503 (with Retry-After), 504
+              ? "busy"
+              : "";
+        if (!why) return setError(t("postbox-error"));
+        loadFeedback().then((more) => attempt == tries && setError(t("postbox-error-" + why, more || {})));
+      }
+    );
   });
 
   // Ctrl/Cmd+Enter in the text area submits

@@ -1,10 +1,12 @@
 """
 The C{isso-tx} command: import, export, backup, check and thread renames
-for a site's database, from the site's configuration file.
+for a site's database, from the site's configuration file; and copy-db,
+which moves a database between SQLite and PostgreSQL.
 
-It is a plain synchronous program: it talks to SQLite directly and is safe
-to run while the daemon serves the same database (WAL mode lets it read
-while the daemon writes, and its writes wait for the daemon's to finish).
+It is a plain synchronous program: it talks to SQLite or PostgreSQL
+directly and is safe to run while daemons serve the same database (it reads
+in one transaction while they write, and its writes wait for theirs to
+finish).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..config import DEFAULT_CONFIG
 from .backup import BACKUP
 from .check import CHECK
 from .common import EXIT_FAILURE, EXIT_USAGE, Command, CommandError, UsageError
+from .copydb import COPY_DB
 from .rename import RENAME_THREAD
 from .transfer import EXPORT, IMPORT
 
@@ -25,7 +28,9 @@ __all__ = ["COMMANDS", "main"]
 
 # In the order --help lists them.
 COMMANDS = {
-    command.name: command for command in (IMPORT, EXPORT, BACKUP, CHECK, RENAME_THREAD)
+    command.name: command for command in (
+        IMPORT, EXPORT, BACKUP, CHECK, RENAME_THREAD, COPY_DB
+    )
 }
 
 
@@ -77,7 +82,7 @@ def _add_command(
 ) -> None:
     sub = commands.add_parser(
         command.name,
-        parents=[common],
+        parents=[common] if command.of_a_site else [],
         help=command.summary,
         description=command.description,
     )

@@ -20,7 +20,7 @@ from ..db import (
     table_names,
     user_version,
 )
-from ..dialect import is_postgres_uri, masked_uri
+from ..dialect import is_postgres_uri, masked_uri, without_password
 from ..importers import connect
 from ..listening import listen_problems
 from .common import (
@@ -123,7 +123,53 @@ def describe_postgres(uri: str) -> tuple[str, list[str]]:
             f"of isso-tx; this one understands up to version {PG_SCHEMA_VERSION}"
         )
         return f"{shown} (PostgreSQL, schema version {version})", [newer]
-    return f"{shown} (PostgreSQL, schema version {version})", []
+    try:
+        threads, comments, waiting, given_up = _postgres_counts(uri)
+    except DatabaseError as e:
+        return f"{shown} (PostgreSQL, schema version {version})", [str(e)]
+    return (
+        f"{shown} (PostgreSQL, schema version {version}, "
+        f"{plural(threads, 'thread')}, {plural(comments, 'comment')}"
+        f"{_mail(waiting, given_up)})"
+    ), []
+
+
+def _postgres_counts(uri: str) -> tuple[int, int, int, int]:
+    """
+    Count the threads and comments of the database at C{uri}, and its mails
+    waiting and given up.
+
+    @raise DatabaseError: it cannot be read.
+    """
+    import psycopg
+
+    from ..pg import connect_tool
+
+    conn = connect_tool(uri)
+    try:
+        conn.read_only = True
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM threads), (SELECT count(*) FROM comments), "
+            "(SELECT count(*) - count(failed) FROM isso_tx_outbox), "
+            "(SELECT count(failed) FROM isso_tx_outbox)"
+        ).fetchone()
+    except psycopg.Error as e:
+        raise DatabaseError(
+            f"{masked_uri(uri)}: {without_password(str(e).strip(), uri).splitlines()[0]}"
+        ) from None
+    finally:
+        conn.close()
+    assert row is not None
+    return row[0], row[1], row[2], row[3]
+
+
+def _mail(waiting: int, given_up: int) -> str:
+    mail = ""
+    if waiting:
+        mail += f", {plural(waiting, 'mail')} waiting to be sent"
+    if given_up:
+        mail += f", {plural(given_up, 'mail')} given up (see isso_tx_outbox)"
+    return mail
 
 
 def describe_database(path: str) -> tuple[str, list[str]]:
@@ -167,11 +213,7 @@ def describe_database(path: str) -> tuple[str, list[str]]:
         if version < SCHEMA_VERSION
         else ""
     )
-    mail = ""
-    if waiting:
-        mail += f", {plural(waiting, 'mail')} waiting to be sent"
-    if given_up:
-        mail += f", {plural(given_up, 'mail')} given up (see isso_tx_outbox)"
+    mail = _mail(waiting, given_up)
     return (
         f"{path} (schema version {version}{upgrade}, {journal} journal, "
         f"{plural(threads, 'thread')}, {plural(comments, 'comment')}{mail})"

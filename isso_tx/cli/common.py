@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import ConfigError, SiteConfig, config_paths, load_site_config
-from ..dialect import is_postgres_uri, masked_uri
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -60,7 +59,8 @@ def dry_run(help: str) -> Argument:
 class Command:
     """
     One command of C{isso-tx}: its name, its help, what runs it (returning
-    the exit status) and its own arguments.
+    the exit status), its own arguments, and whether it works on the site
+    that C{-c} names.
     """
 
     name: str
@@ -68,6 +68,9 @@ class Command:
     description: str
     run: Callable[[argparse.Namespace], int]
     arguments: tuple[Argument, ...] = ()
+    # False for a command that names its databases itself and reads no
+    # site configuration (-c).
+    of_a_site: bool = True
 
 
 def site_config_paths(args: argparse.Namespace) -> list[str]:
@@ -94,24 +97,6 @@ def one_site(args: argparse.Namespace) -> SiteConfig:
         return load_site_config(paths[0])
     except ConfigError as e:
         raise CommandError(str(e)) from None
-
-
-def one_sqlite_site(args: argparse.Namespace) -> SiteConfig:
-    """
-    Load the one site's configuration of a command that reads or writes
-    the SQLite file itself.
-
-    @raise CommandError: as L{one_site}, or the site's database is on
-        PostgreSQL.
-    """
-    config = one_site(args)
-    dbpath = config.general.dbpath
-    if is_postgres_uri(dbpath):
-        raise CommandError(
-            f"{config.path}: [general] dbpath {masked_uri(dbpath)} is a PostgreSQL "
-            f"database; {args.command} works on SQLite files only"
-        )
-    return config
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import sqlite3
 
+from ..db import DatabaseError
+from ..dialect import is_postgres_uri, masked_uri, without_password
 from ..store.threads import NoSuchThread, ThreadExists, rename_thread_interaction
 from .common import (
     EXIT_OK,
@@ -15,33 +17,28 @@ from .common import (
     UsageError,
     argument,
     dry_run,
-    one_sqlite_site,
+    one_site,
     plural,
 )
-from .database import open_existing
+from .database import open_existing, require_postgres_schema
 
 
 def run_rename_thread(args: argparse.Namespace) -> int:
     """
     Rename the thread(s) in one transaction and list each move.
     """
-    config = one_sqlite_site(args)
+    config = one_site(args)
     old, new = args.old, args.new
     if old == new:
         raise UsageError("OLD and NEW are the same")
     if not new:
         raise UsageError("NEW cannot be empty")
-    conn = open_existing(config.general.dbpath, readonly=False)
+    dbpath = config.general.dbpath
+    rename = _rename_postgres if is_postgres_uri(dbpath) else _rename_sqlite
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            renamed = rename_thread_interaction(
-                conn.cursor(), old, new, prefix=args.prefix, merge=args.merge
-            )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("ROLLBACK" if args.dry_run else "COMMIT")
+        renamed = rename(
+            dbpath, old, new, prefix=args.prefix, merge=args.merge, dry_run=args.dry_run
+        )
     except NoSuchThread:
         if args.prefix:
             raise CommandError(f"no thread's uri is {old!r} or below it") from None
@@ -51,10 +48,6 @@ def run_rename_thread(args: argparse.Namespace) -> int:
             f"thread {e.uri!r} already exists ({plural(e.comments, 'comment')}); "
             "--merge moves the comments into it"
         ) from None
-    except sqlite3.Error as e:
-        raise CommandError(f"{config.general.dbpath}: {e}") from None
-    finally:
-        conn.close()
     would = "would be " if args.dry_run else ""
     for before, after, into in renamed:
         verb = "merged into" if into else "renamed to"
@@ -68,6 +61,65 @@ def run_rename_thread(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("dry run; nothing was changed")
     return EXIT_OK
+
+
+def _rename_sqlite(
+    path: str, old: str, new: str, *, prefix: bool, merge: bool, dry_run: bool
+) -> list[tuple[str, str, bool]]:
+    conn = open_existing(path, readonly=False)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            renamed = rename_thread_interaction(
+                conn.cursor(), old, new, prefix=prefix, merge=merge
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("ROLLBACK" if dry_run else "COMMIT")
+    except sqlite3.Error as e:
+        raise CommandError(f"{path}: {e}") from None
+    finally:
+        conn.close()
+    return renamed
+
+
+def _rename_postgres(
+    uri: str, old: str, new: str, *, prefix: bool, merge: bool, dry_run: bool
+) -> list[tuple[str, str, bool]]:
+    import psycopg
+
+    from ..pg import SERIALISED_LOCK, connect_tool
+
+    require_postgres_schema(uri)
+    try:
+        conn = connect_tool(uri, store=True)
+    except DatabaseError as e:
+        raise CommandError(str(e)) from None
+    try:
+        txn = conn.cursor()
+        # One rename at a time with the daemons' own read-then-write
+        # transactions (see isso_tx.db.serialised).
+        txn.execute("SELECT pg_advisory_xact_lock(?)", (SERIALISED_LOCK,))
+        try:
+            renamed = rename_thread_interaction(
+                txn, old, new, prefix=prefix, merge=merge
+            )
+        except BaseException:
+            conn.rollback()
+            raise
+        if dry_run:
+            conn.rollback()
+        else:
+            conn.commit()
+    except psycopg.Error as e:
+        lines = without_password(str(e).strip(), uri).splitlines()
+        raise CommandError(
+            f"{masked_uri(uri)}: {lines[0] if lines else type(e).__name__}"
+        ) from None
+    finally:
+        conn.close()
+    return renamed
 
 
 RENAME_THREAD = Command(

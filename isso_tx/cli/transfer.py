@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import sqlite3
 import sys
 
 from ..db import DatabaseError
+from ..dialect import is_postgres_uri
 from ..importers import (
     FORMAT_NAMES,
     FORMATS,
@@ -26,19 +26,19 @@ from .common import (
     CommandError,
     argument,
     dry_run,
-    one_sqlite_site,
+    one_site,
     plural,
     progress_enabled,
     replacing,
 )
-from .database import counts, open_existing
+from .database import counts, snapshot
 
 
 def run_import(args: argparse.Namespace) -> int:
     """
     Import the dump C{args.file} and print what was imported.
     """
-    config = one_sqlite_site(args)
+    config = one_site(args)
     path = args.file
     if not os.path.isfile(path):
         raise CommandError(f"{path}: no such file")
@@ -56,8 +56,11 @@ def run_import(args: argparse.Namespace) -> int:
             leave=False,
             dynamic_ncols=True,
         )
+    importer = import_dump
+    if is_postgres_uri(config.general.dbpath):
+        from .postgres_import import import_into_postgres as importer
     try:
-        summary = import_dump(
+        summary = importer(
             config.general.dbpath,
             path,
             kind=args.type,
@@ -165,41 +168,35 @@ def run_export(args: argparse.Namespace) -> int:
     Write the site's database as generic JSON to C{args.file} or standard
     output, and say how much was written on standard error.
     """
-    config = one_sqlite_site(args)
-    conn = open_existing(config.general.dbpath, readonly=True)
+    config = one_site(args)
+    # One read transaction: the counts and the file are one snapshot.
     try:
-        # One read transaction: the counts and the file are one snapshot.
-        conn.execute("BEGIN")
-        (orphans,) = conn.execute(
-            "SELECT count(*) FROM comments AS c "
-            "WHERE NOT EXISTS (SELECT 1 FROM threads AS t WHERE t.id = c.tid)"
-        ).fetchone()
-        threads, comments = counts(conn)
-        if args.file:
-            with (
-                replacing(args.file, ".isso-tx-export-", ".json") as temporary,
-                open(temporary, "w", encoding="utf-8") as target,
-            ):
-                write_export(conn, target)
-        elif hasattr(sys.stdout, "buffer"):
-            # UTF-8 whatever the locale says.
-            sys.stdout.flush()
-            target = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8")
-            try:
-                write_export(conn, target)
-            finally:
-                target.detach()
-        else:
-            write_export(conn, sys.stdout)
-        conn.execute("COMMIT")
-    except sqlite3.Error as e:
-        raise CommandError(f"{config.general.dbpath}: {e}") from None
+        with snapshot(config.general.dbpath) as conn:
+            (orphans,) = conn.execute(
+                "SELECT count(*) FROM comments AS c "
+                "WHERE NOT EXISTS (SELECT 1 FROM threads AS t WHERE t.id = c.tid)"
+            ).fetchone()
+            threads, comments = counts(conn)
+            if args.file:
+                with (
+                    replacing(args.file, ".isso-tx-export-", ".json") as temporary,
+                    open(temporary, "w", encoding="utf-8") as target,
+                ):
+                    write_export(conn, target)
+            elif hasattr(sys.stdout, "buffer"):
+                # UTF-8 whatever the locale says.
+                sys.stdout.flush()
+                target = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8")
+                try:
+                    write_export(conn, target)
+                finally:
+                    target.detach()
+            else:
+                write_export(conn, sys.stdout)
     except OSError as e:
         raise CommandError(
             f"{args.file or 'standard output'}: {e.strerror or e}"
         ) from None
-    finally:
-        conn.close()
     print(
         f"exported {plural(comments - orphans, 'comment')} in "
         f"{plural(threads, 'thread')}" + (f" to {args.file}" if args.file else ""),

@@ -161,6 +161,7 @@ def owner_mail(
         "",
         "-- ",
         "Each link below asks you to confirm before it changes anything.",
+        "The Delete page can also ban the writer's network or e-mail address.",
     ]
     if pending:
         lines.append(

@@ -157,3 +157,23 @@ CREATE INDEX IF NOT EXISTS isso_tx_login_failures_network
     ON isso_tx_login_failures (network, at);
 CREATE INDEX IF NOT EXISTS isso_tx_login_failures_at
     ON isso_tx_login_failures (at);
+
+-- The site owner's spam rules (isso_tx/guard.py): a new comment whose
+-- network (as stored, anonymised), e-mail, author, website domain or text
+-- matches one is refused or held for moderation.  Read by the transaction
+-- that stores each comment, so every daemon of the site obeys a new rule
+-- at once.
+--   kind        network, email, author, domain, words or regex
+--   action      refuse or hold
+--   note        who made it, or why (free text)
+--   matches     comments it refused or held; last_match: when, lately
+CREATE TABLE IF NOT EXISTS isso_tx_rules (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    action TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created DOUBLE PRECISION NOT NULL,
+    matches INTEGER NOT NULL DEFAULT 0,
+    last_match DOUBLE PRECISION
+);

@@ -13,6 +13,7 @@ one module per concern.
   - C{outbox}: mails waiting to leave, and the claims of the daemons
     sending them;
   - C{changes}: which threads other processes changed (L{isso_tx.changes});
+  - C{rules}: the owner's spam rules, read by the storing transaction;
   - C{status}: the counts the metrics read, and the health check's probe.
 
 Each public C{*_interaction} is an adbapi interaction: a plain function of
@@ -28,6 +29,6 @@ injected clock; an alias on every subquery in C{FROM}; C{NULLS FIRST}
 where NULLs are sorted.  SQL outside this package: the schema and migrations
 (L{isso_tx.db}), the guard's checks (L{isso_tx.guard}), the triggers that
 keep C{isso_tx_changes} (in the schemas), and the offline
-tools on a C{sqlite3} connection of their own (L{isso_tx.importers},
-L{isso_tx.cli}).
+tools on a connection of their own (L{isso_tx.importers} on SQLite,
+L{isso_tx.cli}, whose C{copydb} reads and writes whole tables on both).
 """

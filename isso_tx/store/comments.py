@@ -17,7 +17,13 @@ from twisted.enterprise.adbapi import Transaction
 
 from ..bloom import new_voters
 from ..db import serialised
-from ..guard import Submission, check_guard
+from ..guard import (
+    Submission,
+    check_guard,
+    check_rules,
+    note_match,
+    too_many_links,
+)
 from ..settings import GuardConfig
 from .renderings import Rendering, store_rendering
 from .rows import (
@@ -86,6 +92,9 @@ class Stored:
     thread: dict[str, Any]
     comment: dict[str, Any]
     thread_created: bool
+    # Why the comment waits for moderation though the site does not
+    # moderate (a rule of the owner's, the link limit); None otherwise.
+    held: str | None = None
 
 
 def _resolve_parent(
@@ -125,27 +134,32 @@ def new_comment_interaction(
     edit_window: int,
 ) -> Stored:
     """
-    Check the guard, create the thread if needed, and store the comment.
+    Check the guard and the owner's rules, create the thread if needed,
+    and store the comment: pending if the site moderates, or a rule or the
+    link limit holds it.
 
     @raise isso_tx.guard.GuardRejection: nothing is stored.
     """
     thread = thread_interaction(txn, comment.uri)
     thread_id = thread["id"] if thread else None
     parent = _resolve_parent(txn, comment.parent, thread_id)
-    check_guard(
-        txn,
-        guard,
-        Submission(
-            uri=comment.uri,
-            thread_id=thread_id,
-            address=comment.address,
-            replied_to=comment.parent if parent is not None else None,
-            author=comment.author,
-            email=comment.email,
-        ),
-        now,
-        edit_window,
+    submission = Submission(
+        uri=comment.uri,
+        thread_id=thread_id,
+        address=comment.address,
+        replied_to=comment.parent if parent is not None else None,
+        author=comment.author,
+        email=comment.email,
+        website=comment.website,
+        text=comment.text,
     )
+    rule = check_rules(txn, submission)
+    check_guard(txn, guard, submission, now, edit_window)
+    held = None
+    if rule is not None:
+        note_match(txn, rule, now)
+        held = rule.describe()
+    held = held or too_many_links(guard, comment.rendering.html)
 
     created = thread is None
     if thread is None:
@@ -174,6 +188,8 @@ def new_comment_interaction(
         )
         if txn.fetchone() is not None:
             mode = PUBLISHED
+    if held is not None:
+        mode = PENDING
 
     txn.execute(
         "INSERT INTO comments (tid, parent, created, modified, mode, remote_addr, "
@@ -198,7 +214,7 @@ def new_comment_interaction(
     txn.execute(f"SELECT {COLUMNS} FROM comments c WHERE c.id = ?", (comment_id,))
     row = dict(txn.fetchone())
     row["html"] = comment.rendering.html
-    return Stored(thread=thread, comment=row, thread_created=created)
+    return Stored(thread=thread, comment=row, thread_created=created, held=held)
 
 
 def update_comment_interaction(

@@ -255,13 +255,12 @@ def rename_thread_interaction(
             raise ThreadExists(after, txn.fetchone()[0])
         targets[tid] = row[0]
     # Out of the way first, so that renames within the moved set cannot
-    # collide with each other halfway.
+    # collide with each other halfway: no uri at all, which the unique
+    # index allows for any number of threads on both engines (a marker
+    # text could be a real uri, and PostgreSQL's text holds no NUL).
     for tid, _, _ in moves:
         if tid not in targets:
-            txn.execute(
-                "UPDATE threads SET uri = ? WHERE id = ?",
-                (f"\0isso-tx-moving-{tid}", tid),
-            )
+            txn.execute("UPDATE threads SET uri = NULL WHERE id = ?", (tid,))
     for tid, _, after in moves:
         if tid in targets:
             txn.execute(

@@ -4,7 +4,9 @@ The admin panel: C{/login/}, C{/logout/} and C{/admin/}.
 The site owner signs in with C{[admin] password} and gets a signed session
 cookie; the panel lists comments by state (pending, approved, deleted), by
 thread and by search, and approves, edits and deletes them, one at a time
-or many at once.  Pages are rendered on the server with
+or many at once; it bans a comment's writer (deletes the comment and adds
+refusing rules for its network and/or e-mail), and lists, adds and deletes
+the site's spam rules (C{/admin/rules}).  Pages are rendered on the server with
 L{twisted.web.template}; a little script (C{/js/admin.js}) only adds a
 "select all" box.
 
@@ -43,19 +45,30 @@ from twisted.web.template import (
     tags,
 )
 
-from ..addresses import Origins
+from ..addresses import UNKNOWN_ADDRESS, Origins
 from ..db import Database
+from ..guard import InvalidRule, normalise_rule
 from ..moderation import (
+    BAN_TARGETS,
     EDITABLE,
     Moderation,
     Outcome,
     Result,
+    ban_note,
     typed_changes,
 )
 from ..rendering import Renderer
 from ..settings import AdminConfig
 from ..store.admin import AdminPage, AdminQuery, admin_page_interaction
 from ..store.rows import DELETED, PENDING, PUBLISHED
+from ..store.rules import (
+    ACTIONS,
+    KINDS,
+    Rule,
+    add_rules_interaction,
+    delete_rule_interaction,
+    rules_interaction,
+)
 from ..validation import InvalidComment, is_sqlite_int, parse_int
 from .admin_auth import SESSION_AGE, AdminSessions, LoginThrottle
 from .http import query_arg, route_errors
@@ -74,7 +87,20 @@ _DONE = {
     "activate": "approved",
     "delete": "deleted",
     "edit": "saved",
+    "ban": "deleted and banned",
 }
+
+# How the rules page names the kinds and actions of rules.
+KIND_LABELS = {
+    "network": "Network",
+    "email": "E-mail",
+    "author": "Name",
+    "domain": "Website domain",
+    "words": "Words in the text",
+    "regex": "Regular expression on the text",
+}
+ACTION_LABELS = {"refuse": "Refuse", "hold": "Hold for moderation"}
+MAX_NOTE = 200
 
 # The panel's stylesheet and script are served by this server.
 POLICY = content_security_policy(
@@ -283,6 +309,89 @@ class CommentItem(Element):
     @renderer
     def activate(self, request: IRequest, tag: Tag) -> Tag | str:
         return tag if self._row["mode"] == PENDING else ""
+
+    @renderer
+    def ban_network(self, request: IRequest, tag: Tag) -> Tag | str:
+        network = self._row["remote_addr"]
+        return tag if network and network != UNKNOWN_ADDRESS else ""
+
+
+def _when(timestamp: float | None) -> str:
+    moment = _utc(timestamp)
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+class RulesPage(_Page):
+    """
+    The spam rules of the site, and the form that adds one.
+    """
+
+    loader = template("admin-rules.xml")
+
+    def __init__(
+        self,
+        slots: dict[str, Any],
+        rules: list[Rule],
+        notice: str = "",
+        error: str = "",
+        typed: dict[str, str] | None = None,
+    ) -> None:
+        typed = typed or {}
+        super().__init__(
+            dict(
+                slots,
+                notice=notice,
+                error=error,
+                value=typed.get("value", ""),
+                note=typed.get("note", ""),
+            )
+        )
+        self._rules = rules
+        self._typed = typed
+
+    @renderer
+    def error(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._slots.get("error") else ""
+
+    def _options(self, tag: Tag, labels: dict[str, str], chosen: str) -> Tag:
+        for value, label in labels.items():
+            attributes = {"value": value}
+            if value == chosen:
+                attributes["selected"] = "selected"
+            tag(tags.option(label, **attributes))
+        return tag
+
+    @renderer
+    def kinds(self, request: IRequest, tag: Tag) -> Tag:
+        return self._options(tag, KIND_LABELS, self._typed.get("kind", ""))
+
+    @renderer
+    def actions(self, request: IRequest, tag: Tag) -> Tag:
+        return self._options(tag, ACTION_LABELS, self._typed.get("rule_action", ""))
+
+    @renderer
+    def empty(self, request: IRequest, tag: Tag) -> Tag | str:
+        return "" if self._rules else tag
+
+    @renderer
+    def table(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._rules else ""
+
+    @renderer
+    def rules(self, request: IRequest, tag: Tag) -> Iterator[Tag]:
+        for rule in self._rules:
+            created = _utc(rule.created)
+            yield tag.clone().fillSlots(
+                id=str(rule.id),
+                kind=KIND_LABELS.get(rule.kind, rule.kind),
+                value=rule.value,
+                action=ACTION_LABELS.get(rule.action, rule.action),
+                note=rule.note,
+                created=_when(rule.created),
+                created_iso=created.isoformat() if created else "",
+                matches=str(rule.matches),
+                last_match=_when(rule.last_match),
+            )
 
 
 
@@ -602,6 +711,8 @@ class AdminPanel:
                 if count
                 else "Nothing changed: the comments were already handled."
             )
+            if values.get("done") == "ban" and count:
+                notice += " Undo by deleting its rules on the Spam rules page."
         slots = dict(
             self._slots(request),
             csrf=self._sessions.csrf_token(sid),
@@ -642,6 +753,28 @@ class AdminPanel:
             )
         elif action == "delete":
             results = await self._moderation.delete_comments(ids)
+        elif action == "ban" and len(ids) == 1:
+            targets = tuple(t for t in BAN_TARGETS if t in form.get("ban", []))
+            if not targets:
+                return await self._message(
+                    request,
+                    400,
+                    "Not banned",
+                    "Nothing was changed: choose the network, the e-mail "
+                    "address, or both.",
+                    ("/admin/?" + back, "Back to the comments"),
+                )
+            result, added = await self._moderation.ban_comment(
+                ids[0], targets, ban_note(ids[0])
+            )
+            results = [result]
+            if result.outcome is not Outcome.GONE:
+                self.log.info(
+                    "Banned the writer of comment {id} from the admin panel: "
+                    "rules {rules}",
+                    id=ids[0],
+                    rules=", ".join(str(rule.id) for rule in added) or "none",
+                )
         elif action == "edit" and len(ids) == 1:
             try:
                 results = [await self._edit(ids[0], form)]
@@ -671,3 +804,93 @@ class AdminPanel:
         changes = typed_changes({key: (form.get(key) or [""])[0] for key in EDITABLE})
         changes["modified"] = self._clock.seconds()
         return await self._moderation.edit_comment(comment_id, changes)
+
+    # The spam rules
+
+    async def _rules_page(
+        self,
+        request: IRequest,
+        sid: str,
+        code: int = 200,
+        notice: str = "",
+        error: str = "",
+        typed: dict[str, str] | None = None,
+    ) -> bytes:
+        rules = await self._database.run(rules_interaction)
+        slots = dict(self._slots(request), csrf=self._sessions.csrf_token(sid))
+        page = RulesPage(slots, rules, notice, error, typed)
+        return await self._render(request, page, code)
+
+    @app.route("/admin/rules", methods=["GET"])
+    async def rules(self, request: IRequest) -> bytes:
+        if not self._config.enabled:
+            return await self._disabled(request)
+        sid = await self._sessions.session(request)
+        if sid is None:
+            return self._redirect(request, "/login/", 302)
+        done = query_arg(request, "done") or ""
+        rule_id = _integer(query_arg(request, "id") or "", 0)
+        notice = {
+            "added": f"Rule {rule_id} added.",
+            "exists": f"That rule exists already: rule {rule_id}.",
+            "deleted": f"Rule {rule_id} deleted.",
+            "gone": "That rule was already deleted.",
+        }.get(done, "")
+        return await self._rules_page(request, sid, notice=notice)
+
+    @app.route("/admin/rules", methods=["POST"])
+    async def change_rules(self, request: IRequest) -> bytes:
+        if not self._config.enabled:
+            return await self._disabled(request)
+        sid = await self._sessions.session(request)
+        if sid is None:
+            return self._redirect(request, "/login/")
+        form = _form(request)
+        if not self._sessions.check_csrf(sid, form):
+            return await self._refused(request)
+        action = (form.get("action") or [""])[0]
+        if action == "delete":
+            rule_id = parse_int((form.get("id") or [""])[0])
+            deleted = None
+            if rule_id is not None and is_sqlite_int(rule_id):
+                deleted = await self._database.run(delete_rule_interaction, rule_id)
+            if deleted is None:
+                return self._redirect(request, "/admin/rules?done=gone")
+            self.log.info(
+                "Deleted rule {id} ({action} {kind} {value!r}) from the admin panel",
+                id=deleted.id,
+                action=deleted.action,
+                kind=deleted.kind,
+                value=deleted.value,
+            )
+            return self._redirect(request, f"/admin/rules?done=deleted&id={deleted.id}")
+        if action != "add":
+            return await self._rules_page(
+                request, sid, 400, error="Unknown action: nothing was changed."
+            )
+        typed = {
+            name: (form.get(name) or [""])[0]
+            for name in ("kind", "value", "rule_action", "note")
+        }
+        kind, action = typed["kind"], typed["rule_action"]
+        note = " ".join(typed["note"].split())[:MAX_NOTE]
+        try:
+            value = normalise_rule(kind, action, typed["value"])
+        except InvalidRule as e:
+            return await self._rules_page(
+                request, sid, 400, error=f"The rule was not added: {e}.", typed=typed
+            )
+        assert kind in KINDS and action in ACTIONS
+        [(rule_id, new)] = await self._database.run(
+            add_rules_interaction, [(kind, value, action)], note, self._clock.seconds()
+        )
+        if new:
+            self.log.info(
+                "Added rule {id} ({action} {kind} {value!r}) from the admin panel",
+                id=rule_id,
+                action=action,
+                kind=kind,
+                value=value,
+            )
+        done = "added" if new else "exists"
+        return self._redirect(request, f"/admin/rules?done={done}&id={rule_id}")

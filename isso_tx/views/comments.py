@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
@@ -20,7 +20,7 @@ from ..addresses import Origins
 from ..caches import FeedKey, LatestKey, ResponseCache, cached
 from ..changes import Freshness
 from ..db import Database
-from ..guard import GuardRejection
+from ..guard import GuardRejection, check_honeypot
 from ..hashing import AuthorHasher, author_subject
 from ..metrics import SiteMetrics
 from ..notify import CommentEvent, Notifiers
@@ -38,6 +38,7 @@ from ..store.comments import (
     update_comment_interaction,
 )
 from ..store.rows import PENDING
+from ..store.rules import rule_matched_interaction
 from ..store.threads import feed_interaction, thread_interaction
 from ..store.votes import vote_interaction
 from ..titles import TitleFetcher
@@ -228,12 +229,17 @@ class CommentsAPI:
     async def new(self, request: IRequest) -> bytes:
         check_csrf(request)
         uri = _uri(request)
+        body = read_json(request)
+        address = self._addressing.client_network(request)
         try:
-            fields = new_comment_fields(read_json(request))
+            check_honeypot(body)
+        except GuardRejection as e:
+            await self._refuse(request, uri, address, e)
+        try:
+            fields = new_comment_fields(body)
         except InvalidComment as e:
             raise BadRequest(str(e)) from e
         origin = self._origins.resolve(request)
-        address = self._addressing.client_network(request)
 
         title = fields["title"]
         if not title and await self._database.run(thread_interaction, uri) is None:
@@ -280,14 +286,7 @@ class CommentsAPI:
         try:
             stored = await self._database.run(render_and_store)
         except GuardRejection as e:
-            self._metrics.comment_refused(e.kind)
-            self.log.info(
-                "Refused a comment on {uri} from {address}: {reason}",
-                uri=uri,
-                address=address,
-                reason=e.reason,
-            )
-            raise Forbidden(e.reason) from e
+            await self._refuse(request, uri, address, e)
 
         self._responses.invalidate(stored.thread["uri"])
         row = stored.comment
@@ -299,7 +298,15 @@ class CommentsAPI:
         self._notifiers.comment_created(
             CommentEvent(stored.thread, row, origin, self._addressing.endpoint(request))
         )
-        if row["mode"] == PENDING:
+        if stored.held is not None:
+            self.log.info(
+                "Comment {id} on {uri} from {address} held for moderation: {why}",
+                id=row["id"],
+                uri=uri,
+                address=address,
+                why=stored.held,
+            )
+        elif row["mode"] == PENDING:
             self.log.info(
                 "Comment {id} on {uri} awaits moderation", id=row["id"], uri=uri
             )
@@ -309,6 +316,36 @@ class CommentsAPI:
         body = listed_comment(row, hashes[subject], config.general)
         self._cookies(request, row)
         return json_body(request, body, 202 if row["mode"] == PENDING else 201)
+
+    async def _refuse(
+        self, request: IRequest, uri: str, address: str, refusal: GuardRejection
+    ) -> NoReturn:
+        """
+        Count, log and answer a refused comment: Isso's 403 with its
+        message, and the reason in C{X-Isso-Refusal} for our client.
+
+        @raise Forbidden: always.
+        """
+        self._metrics.comment_refused(refusal.kind)
+        self.log.info(
+            "Refused a comment on {uri} from {address}: {reason}",
+            uri=uri,
+            address=address,
+            reason=refusal.detail,
+        )
+        if refusal.rule_id is not None:
+            # The refusing transaction was rolled back: the match is
+            # counted in one of its own, whose failure changes no answer.
+            try:
+                await self._database.run(
+                    rule_matched_interaction, refusal.rule_id, self._clock.seconds()
+                )
+            except Exception:
+                self.log.failure(
+                    "While counting a match of rule {rule_id}", rule_id=refusal.rule_id
+                )
+        request.setHeader(b"x-isso-refusal", refusal.kind.encode("ascii"))
+        raise Forbidden(refusal.reason) from refusal
 
     @app.route("/id/<id:comment_id>", methods=["GET"])
     async def view(self, request: IRequest, comment_id: int) -> bytes:

@@ -1,7 +1,9 @@
 """
 The links in the owner's mails and in commenters' reply mails.
 
-C{/id/<id>/<activate|edit|delete>/<key>} moderates a comment and
+C{/id/<id>/<activate|edit|delete>/<key>} moderates a comment (the delete
+page can also ban the writer: refuse further comments from the comment's
+network and/or e-mail address, and undo that) and
 C{/id/<id>/unsubscribe/<email>/<key>} stops reply mails; the signed key is
 the authorisation.  A C{GET} only shows what the link would do, with a
 button: mail scanners and link previews fetch links, and must change
@@ -22,15 +24,19 @@ from klein import Klein
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
-from twisted.web.template import Element, Tag, renderer
+from twisted.web.template import Element, Tag, renderer, tags
 
 from ..addresses import Origins
 from ..db import Database
 from ..moderation import (
+    BAN_TARGETS,
     EDITABLE,
+    AddedRule,
     Moderation,
     Outcome,
     Result,
+    ban_note,
+    ban_targets,
     owner_changes,
     typed_changes,
 )
@@ -38,7 +44,8 @@ from ..shapes import public_comment
 from ..signing import InvalidToken, Signer
 from ..store.recipients import unsubscribe_interaction
 from ..store.rows import DELETED, PENDING, PUBLISHED
-from ..validation import InvalidComment
+from ..store.rules import delete_rules_interaction
+from ..validation import InvalidComment, is_sqlite_int, parse_int
 from .http import (
     TEXT_TYPE,
     comment_routes,
@@ -74,6 +81,10 @@ class Page:
     edit: dict[str, str] | None = None
     # Where the comment is shown on the website.
     link: str | None = None
+    # What the delete page offers to ban: (kind, value) of the writer.
+    ban: list[tuple[str, str]] = field(default_factory=list)
+    # The rules a ban added, which the page offers to delete again.
+    undo: list[AddedRule] = field(default_factory=list)
 
 
 class ModerationElement(Element):
@@ -121,6 +132,30 @@ class ModerationElement(Element):
         if self._page.button is None:
             return ""
         return tag.fillSlots(button=self._page.button)
+
+    @renderer
+    def ban(self, request: IRequest, tag: Tag) -> Tag | str:
+        return tag if self._page.ban else ""
+
+    @renderer
+    def ban_targets(self, request: IRequest, tag: Tag) -> list[Tag]:
+        return [
+            tag.clone().fillSlots(
+                kind=kind,
+                what="network" if kind == "network" else "e-mail address",
+                value=value,
+            )
+            for kind, value in self._page.ban
+        ]
+
+    @renderer
+    def undo_form(self, request: IRequest, tag: Tag) -> Tag | str:
+        new = [rule for rule in self._page.undo if rule.new]
+        if not new:
+            return ""
+        for rule in new:
+            tag(tags.input(type="hidden", name="undo", value=str(rule.id)))
+        return tag
 
     @renderer
     def edit_form(self, request: IRequest, tag: Tag) -> Tag | str:
@@ -336,6 +371,7 @@ class ModerationPages:
                 comment=row,
                 button="Delete",
                 link=link,
+                ban=ban_targets(row, BAN_TARGETS),
             )
         else:
             page = Page(
@@ -375,6 +411,14 @@ class ModerationPages:
         )
 
     async def _delete(self, request: IRequest, comment_id: int) -> Element:
+        if request.args.get(b"undo"):
+            return await self._undo(request, comment_id)
+        targets = tuple(
+            target for target in BAN_TARGETS
+            if target.encode() in request.args.get(b"ban", [])
+        )
+        if targets:
+            return await self._ban(request, comment_id, targets)
         result = await self._moderation.delete_comment(comment_id)
         if result.outcome is Outcome.GONE:
             raise self._gone()
@@ -382,6 +426,79 @@ class ModerationPages:
             return self._page(request, 200, DELETED_PAGE)
         return self._page(
             request, 200, Page("Deleted", ["The comment was deleted."])
+        )
+
+    async def _ban(
+        self, request: IRequest, comment_id: int, targets: tuple[str, ...]
+    ) -> Element:
+        result, added = await self._moderation.ban_comment(
+            comment_id, targets, ban_note(comment_id)
+        )
+        if result.outcome is Outcome.GONE:
+            raise self._gone()
+        self.log.info(
+            "Banned the writer of comment {id} from a mailed link: rules {rules}",
+            id=comment_id,
+            rules=", ".join(str(rule.id) for rule in added) or "none",
+        )
+        done = (
+            "The comment was deleted."
+            if result.outcome is Outcome.DONE
+            else "The comment was already deleted."
+        )
+        messages = [done]
+        for rule in added:
+            what = "network" if rule.kind == "network" else "e-mail address"
+            state = "" if rule.new else " (this rule existed already)"
+            messages.append(
+                f"Further comments from the {what} {rule.value} are refused: "
+                f"rule {rule.id}{state}."
+            )
+        if any(rule.new for rule in added):
+            messages.append(
+                "Undo the ban with the button below, or by deleting the rules "
+                "on the admin panel's Spam rules page."
+            )
+        return self._page(request, 200, Page("Deleted and banned", messages, undo=added))
+
+    async def _undo(self, request: IRequest, comment_id: int) -> Element:
+        ids = []
+        for value in request.args.get(b"undo", [])[:len(BAN_TARGETS)]:
+            number = parse_int(value.decode("ascii", "replace"))
+            if number is not None and is_sqlite_int(number):
+                ids.append(number)
+        # Only the rules this comment's ban made: the link's key is for
+        # this comment, not for the site's other rules.
+        deleted = await self._database.run(
+            delete_rules_interaction, ids, ban_note(comment_id)
+        )
+        for rule in deleted:
+            self.log.info(
+                "Deleted rule {id} ({kind} {value}) from a mailed link: ban of "
+                "comment {comment} undone",
+                id=rule.id,
+                kind=rule.kind,
+                value=rule.value,
+                comment=comment_id,
+            )
+        if not deleted:
+            return self._page(
+                request,
+                200,
+                Page("Nothing to undo", ["The ban's rules were already deleted."]),
+            )
+        return self._page(
+            request,
+            200,
+            Page(
+                "Ban undone",
+                [
+                    f"Rule {rule.id} was deleted: comments from {rule.value} are "
+                    "accepted again."
+                    for rule in deleted
+                ]
+                + ["The deleted comment stays deleted."],
+            ),
         )
 
     async def _edit(self, request: IRequest, comment_id: int) -> Element:

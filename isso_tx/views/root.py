@@ -15,7 +15,7 @@ from .static import STATIC_PREFIXES
 
 ALLOW_METHODS = b"HEAD, GET, POST, PUT, DELETE"
 ALLOW_HEADERS = b"Origin, Referer, Content-Type"
-EXPOSE_HEADERS = b"X-Set-Cookie, Date"
+EXPOSE_HEADERS = b"X-Set-Cookie, X-Isso-Refusal, Date"
 ADMIN_PREFIXES = (b"login", b"logout", b"admin")
 # /id/<id>/<action>/<key...>: the signed links of notification mails.
 MAIL_LINK_ACTIONS = (b"activate", b"edit", b"delete", b"unsubscribe")

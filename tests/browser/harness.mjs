@@ -64,7 +64,7 @@ function parseOptions(argv) {
 
 export const rand = () => Math.random().toString(36).slice(2, 10);
 
-const TYPES = { ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".map": "application/json", ".html": "text/html; charset=utf-8" };
+const TYPES = { ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".map": "application/json", ".json": "application/json", ".html": "text/html; charset=utf-8" };
 
 /** Plain-Node API calls (for seeding threads, with any client address). */
 export function makeApi(base) {
@@ -144,10 +144,10 @@ export async function scenario(name, body) {
     // 2. our built client instead of whatever the server ships
     if (opts.assets == "local") {
       await context.route(
-        (url) => allowed.has(url.origin) && /\/(js|css)\/[\w.-]+$/.test(url.pathname),
+        (url) => allowed.has(url.origin) && /\/(js|css)\/(i18n\/)?[\w.-]+$/.test(url.pathname),
         (route) => {
           const url = new URL(route.request().url());
-          const file = normalize(join(opts.static, /\/(js|css)\/[\w.-]+$/.exec(url.pathname)[0]));
+          const file = normalize(join(opts.static, /\/(js|css)\/(i18n\/)?[\w.-]+$/.exec(url.pathname)[0]));
           if (!file.startsWith(normalize(opts.static)) || !existsSync(file)) return route.fulfill({ status: 404, body: "not found" });
           return route.fulfill({ status: 200, contentType: TYPES[extname(file)] || "application/octet-stream", body: readFileSync(file), headers: { "Access-Control-Allow-Origin": "*" } });
         }

@@ -624,6 +624,43 @@ class ActionTests(PanelTestCase):
         self.assertEqual((yield self.thread_ids()), [keep])
 
     @inlineCallbacks
+    def test_ban(self):
+        """
+        Banning a published comment that has a reply leaves its placeholder
+        and refuses its writer's next comment, from its network or with its
+        e-mail; the reply stays.
+        """
+        banned = yield self.published(email="troll@example.org")
+        reply = yield self.published(parent=banned)
+        csrf = yield self.signed_in()
+        form = [("csrf", csrf), ("action", "ban"), ("id", banned),
+                ("ban", "network"), ("ban", "email")]
+        response = yield self.owner.post(
+            "/admin/action", raw=urlencode(form).encode(), content_type=FORM
+        )
+        self.assertEqual(response.code, 303)
+        self.assertIn("done=ban&n=1", response.header("location"))
+        self.assertEqual((yield self.thread_ids()), [banned, reply])
+        db = self.connect_database()
+        self.assertEqual(
+            db.execute("SELECT mode FROM comments WHERE id = ?", (banned,)).fetchall(),
+            [(4,)],
+        )
+        self.assertEqual(
+            sorted(db.execute("SELECT kind, value FROM isso_tx_rules").fetchall()),
+            [("email", "troll@example.org"), ("network", "192.0.2.0")],
+        )
+        for client, fields in (
+            (self.client, {}),
+            (self.reader("198.51.100.3"), {"email": "troll@example.org"}),
+        ):
+            refused = yield client.post(
+                "/new?uri=/page/", {"text": "again!", "title": "t", **fields}
+            )
+            self.assertEqual(refused.code, 403)
+            self.assertEqual(refused.header("x-isso-refusal"), "rule")
+
+    @inlineCallbacks
     def test_bulk(self):
         """
         Several checked comments are approved, or deleted, at once.

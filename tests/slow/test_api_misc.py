@@ -342,7 +342,8 @@ class CORSTests(SiteTestCase):
             response.header("access-control-allow-headers"), "Origin, Referer, Content-Type"
         )
         self.assertEqual(
-            response.header("access-control-expose-headers"), "X-Set-Cookie, Date"
+            response.header("access-control-expose-headers"),
+            "X-Set-Cookie, X-Isso-Refusal, Date",
         )
 
     @inlineCallbacks

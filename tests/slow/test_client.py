@@ -166,6 +166,8 @@ class BrowserScenarioTests(TestCase):
     # votes.mjs can pose as several readers with X-Forwarded-For).
     normal = "[guard]\nenabled = false\n"
     moderated = "[guard]\nenabled = false\n[moderation]\nenabled = true\n"
+    # refusal.mjs needs the guard, with a limit it reaches quickly.
+    guarded = "[guard]\nenabled = true\nratelimit = 2\n"
 
     @inlineCallbacks
     def reserve_origin(self) -> Any:
@@ -202,16 +204,24 @@ class BrowserScenarioTests(TestCase):
 
     @inlineCallbacks
     def scenario(
-        self, name: str, *, moderation: bool = False, cross_origin: bool = True
+        self,
+        name: str,
+        *,
+        moderation: bool = False,
+        cross_origin: bool = True,
+        config: str | None = None,
     ) -> Any:
         """
         Run C{tests/browser/<name>.mjs} against a new site and fail with its
         output unless it passes.
+
+        @param config: the site's extra configuration, instead of the one
+            chosen by C{moderation}.
         """
         page_origin = yield self.reserve_origin()
-        base = yield self.start_site(
-            self.moderated if moderation else self.normal, page_origin
-        )
+        if config is None:
+            config = self.moderated if moderation else self.normal
+        base = yield self.start_site(config, page_origin)
         args = ["--server", base, "--assets", "server"]
         if cross_origin:
             args += ["--page-origin", page_origin]
@@ -295,3 +305,13 @@ class BrowserScenarioTests(TestCase):
         moderation." and is announced to screen readers.
         """
         return self.scenario("moderation", moderation=True)
+
+    def test_refusal(self) -> Deferred[None]:
+        """
+        Our postbox's hidden honeypot is never sent by a reader; a bot that
+        fills it is refused and nothing is stored; a refused or failed post
+        says why in one sentence in the page's language (German for the
+        rate limit, a generic one without X-Isso-Refusal, "busy" for a 503
+        or no answer) and keeps the typed text.
+        """
+        return self.scenario("refusal", config=self.guarded)

@@ -10,6 +10,8 @@ from typing import Any
 
 from twisted.internet.defer import inlineCallbacks
 
+from isso_tx.metrics import REFUSAL_REASONS
+
 from ..support import DatabaseMixin, SiteTestCase
 from ..test_guard import JSON
 
@@ -24,6 +26,8 @@ class GuardTestCase(DatabaseMixin, SiteTestCase):
             f"/new?uri={uri}", {"title": "A page", **body}, headers=JSON
         )
         self.assertEqual(response.code, 403, response)
+        self.assertIn(response.header("x-isso-refusal"), REFUSAL_REASONS)
+        self.last_refusal = response.header("x-isso-refusal")
         message = response.json()["message"]
         self.assertTrue(message.startswith("403 Forbidden: "), message)
         return message[len("403 Forbidden: "):]
@@ -46,6 +50,7 @@ class RateLimitTests(GuardTestCase):
         yield self.post_comment("/b", client=self.reader("192.0.2.99"))
         reason = yield self.refused("/c", {"text": "third"}, self.reader("192.0.2.200"))
         self.assertEqual(reason, "192.0.2.0: ratelimit exceeded (1, 2)")
+        self.assertEqual(self.last_refusal, "ratelimit")
         self.assertEqual(self.stored("SELECT count(*) FROM comments"), [(2,)])
         # The refused comment did not leave an empty thread behind.
         self.assertEqual(
@@ -120,6 +125,7 @@ class DirectReplyTests(GuardTestCase):
         self.age(365 * 86400)
         reason = yield self.refused("/path/", {"text": "third"})
         self.assertEqual(reason, "2 direct responses to /path/")
+        self.assertEqual(self.last_refusal, "direct-reply")
         reply = yield self.post_comment(parent=first["id"])
         self.assertEqual(reply["parent"], first["id"])
         yield self.post_comment("/other/")
@@ -164,6 +170,7 @@ class ReplyToSelfTests(GuardTestCase):
         yield self.post_comment()
         reason = yield self.refused("/path/", {"text": "me again", "parent": 1})
         self.assertEqual(reason, "edit time frame is still open")
+        self.assertEqual(self.last_refusal, "reply-to-self")
         stranger = self.reader("198.51.100.1")
         yield self.post_comment(client=stranger, parent=1)
         self.age(119)
@@ -226,12 +233,14 @@ class RequiredFieldsTests(GuardTestCase):
             self.assertEqual(reason, "email address required but not provided")
         reason = yield self.refused("/path/", {"text": "hello"})
         self.assertEqual(reason, "email address required but not provided")
+        self.assertEqual(self.last_refusal, "require-email")
         for author in (None, ""):
             reason = yield self.refused(
                 "/path/", {"text": "hello", "author": author, "email": "a@b.c"}
             )
             self.assertIn("author", reason)
             self.assertTrue(reason.endswith("required but not provided"), reason)
+            self.assertEqual(self.last_refusal, "require-author")
         self.assertEqual(self.stored("SELECT count(*) FROM threads"), [(0,)])
         yield self.post_comment(author="Alice", email="a@b.c")
         response = yield self.client.get("/config")
@@ -260,3 +269,82 @@ class GuardDisabledTests(GuardTestCase):
             yield self.post_comment(parent=parent)
         response = yield self.client.post("/count", ["/path/"])
         self.assertEqual(response.json(), [6])
+
+
+class SpamDefenceTests(GuardTestCase):
+    """
+    The owner's rules, the link limit and the honeypot on a served site,
+    refusals carrying X-Isso-Refusal (exposed to the page's script).
+    """
+
+    config = (
+        "[guard]\nenabled = true\nratelimit = 100\ndirect-reply = 100\n"
+        "max-links = 1\n[hash]\nalgorithm = none\n"
+    )
+
+    def add_rule(self, kind: str, value: str, action: str) -> None:
+        """
+        Add a rule as another daemon of the site would: committed on a
+        connection of its own.
+        """
+        conn = self.db()
+        conn.execute(
+            "INSERT INTO isso_tx_rules (kind, value, action, note, created) "
+            "VALUES (?, ?, ?, '', 0)",
+            (kind, value, action),
+        )
+        conn.commit()
+
+    @inlineCallbacks
+    def test_rules(self):
+        """
+        A refusing rule answers 403 with Isso's JSON message, the header
+        (exposed to CORS) and nothing stored, counting its match; a holding
+        rule stores the comment pending (202); a comment no rule matches is
+        published.
+        """
+        self.add_rule("domain", "shop.example", "refuse")
+        self.add_rule("regex", r"free\s+money", "hold")
+        response = yield self.client.post(
+            "/new?uri=/r/",
+            {"text": "Hello", "title": "t", "website": "https://www.shop.example/x"},
+            headers={**JSON, "Origin": "http://example.org"},
+        )
+        self.assertEqual(response.code, 403)
+        self.assertEqual(response.header("x-isso-refusal"), "rule")
+        self.assertIn(
+            "X-Isso-Refusal", response.header("access-control-expose-headers")
+        )
+        self.assertEqual(
+            response.json(), {"message": "403 Forbidden: the comment was not accepted"}
+        )
+        self.assertEqual(self.stored("SELECT count(*) FROM comments"), [(0,)])
+        self.assertEqual(
+            self.stored("SELECT matches FROM isso_tx_rules ORDER BY id"), [(1,), (0,)]
+        )
+        held = yield self.post_comment("/r/", text="FREE   money inside")
+        self.assertEqual(held["mode"], 2)
+        published = yield self.post_comment("/r/", text="A fair remark")
+        self.assertEqual(published["mode"], 1)
+        self.assertEqual(
+            self.stored("SELECT matches FROM isso_tx_rules ORDER BY id"), [(1,), (1,)]
+        )
+
+    @inlineCallbacks
+    def test_honeypot_and_links(self):
+        """
+        A filled honeypot is refused (403, "honeypot"), an empty one is not
+        stored anywhere; more links than max-links wait for moderation.
+        """
+        response = yield self.client.post(
+            "/new?uri=/h/", {"text": "Hi there", "title": "t", "phone": "555"}
+        )
+        self.assertEqual(
+            (response.code, response.header("x-isso-refusal")), (403, "honeypot")
+        )
+        yield self.post_comment("/h/", phone="")
+        one = yield self.post_comment("/h/", text="see <https://a.example>")
+        two = yield self.post_comment(
+            "/h/", text="see <https://a.example> and [b](https://b.example)"
+        )
+        self.assertEqual((one["mode"], two["mode"]), (1, 2))

@@ -162,6 +162,7 @@ class OwnerMailTests(MailSiteTestCase):
         self.assertIn("Très bien — *merci*!\n.leading dot\n", text)
         self.assertIn("Website: https://zoe.example.net/", text)
         self.assertIn("Address: 192.0.2.0", text)
+        self.assertIn("The Delete page can also ban", text)
         found = links(text)
         self.assertEqual(found["On the page"], "http://example.org/blog/post/#isso-1")
         self.assertNotIn("Publish", found)

@@ -10,13 +10,16 @@ from __future__ import annotations
 from twisted.trial.unittest import TestCase
 
 from tests.pgcluster import SETUP_HINT, installed
-from tests.slow import test_outbox_daemons, test_several_daemons
+from tests.slow import test_concurrent_writes, test_outbox_daemons, test_several_daemons
 from tests.support import on_postgresql
 
 if installed():
     on_postgresql(globals(), test_several_daemons, base=test_several_daemons.TwoDaemons)
     on_postgresql(
         globals(), test_outbox_daemons, base=test_outbox_daemons.OutboxDaemonTestCase
+    )
+    on_postgresql(
+        globals(), test_concurrent_writes, base=test_concurrent_writes.ConcurrentWriters
     )
 else:
 

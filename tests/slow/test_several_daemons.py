@@ -467,3 +467,51 @@ class GuardTests(TwoDaemons):
                 10,
             )
             self.assertEqual(sorted(codes), [201] * 3 + [403] * 7)
+
+
+class SpamRulesTests(TwoDaemons):
+    """
+    The owner's spam rules, added and deleted in one daemon's admin panel,
+    obeyed by the other from the next post on.
+    """
+
+    def rules_form(self, daemon: Daemon, session: dict[str, str], **form: str) -> str:
+        """
+        Post the rules page's form to C{daemon}; return where it leads.
+        """
+        code, _, page = daemon.request("GET", "/admin/rules", cookies=session)
+        self.assertEqual(code, 200)
+        csrf = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
+        code, headers, body = daemon.request(
+            "POST", "/admin/rules", form={"csrf": csrf, **form}, cookies=session
+        )
+        self.assertEqual(code, 303, body)
+        return headers["Location"]
+
+    def test_rule_at_once(self) -> None:
+        """
+        Every time, a rule added on one daemon refuses the very next post
+        on the other (403, X-Isso-Refusal: rule), and once deleted on that
+        one lets the next post on the first in.
+        """
+        session = self.sign_in(self.daemons[0])
+        obeyed = 0
+        for i, writer, reader in self.pairs():
+            network = f"203.0.{i + 1}.0"
+            where = self.rules_form(
+                writer, session, action="add", kind="network", value=network,
+                rule_action="refuse", note="",
+            )
+            rule_id = re.search(r"id=(\d+)", where).group(1)
+            code, headers, _ = reader.request(
+                "POST", f"/new?uri=/rules/{i}/", {"text": "spam", "title": "t"},
+                reader=f"203.0.{i + 1}.9",
+            )
+            refused = (code, headers["X-Isso-Refusal"]) == (403, "rule")
+            self.rules_form(reader, session, action="delete", id=rule_id)
+            code, _, _ = writer.request(
+                "POST", f"/new?uri=/rules/{i}/", {"text": "ham!", "title": "t"},
+                reader=f"203.0.{i + 1}.9",
+            )
+            obeyed += refused and code == 201
+        self.assertEqual(obeyed, ROUNDS)

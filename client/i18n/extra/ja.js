@@ -35,3 +35,11 @@ Atomフィード
 高評価
 低評価
 保存できませんでした。`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `短時間にコメントが多すぎます。しばらくしてからもう一度お試しください。
+このコメントは受け付けられませんでした。
+メールアドレスを入力してください。
+名前を入力してください。
+サーバーが混み合っているか、接続できません。少し待ってからもう一度お試しください。
+サーバーがコメントを受け付けませんでした。後でもう一度お試しいただけます。`;

@@ -35,3 +35,11 @@ Atom 订阅
 赞同
 反对
 保存失败。`;
+// Shown after a failed post, and only then fetched (js/i18n/<lang>.json):
+// one message per line in the order of FEEDBACK_IDS (ids.js).
+export const e = `短时间内评论过多，请稍后再试。
+此评论无法被接受。
+请填写电子邮件地址。
+请填写名字。
+服务器繁忙或无法连接，请稍后再试。
+服务器未接受该评论，可以稍后再试。`;

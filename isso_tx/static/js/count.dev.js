@@ -55,19 +55,20 @@
         if (date) skews.push(Date.now() - date);
         const cookie = header("x-set-cookie");
         if (cookie && /^isso-/.test(cookie)) document.cookie = cookie;
-        if (xhr.status >= 500) return reject(new Error(method + " " + path + ": HTTP " + xhr.status));
+        if (xhr.status >= 500) return reject(failed(method, path, xhr.status));
         let body = xhr.responseText;
         try {
           body = JSON.parse(body);
         } catch (e) {
         }
-        resolve([xhr.status, body]);
+        resolve([xhr.status, body, header]);
       };
-      xhr.onerror = () => reject(new Error(method + " " + path + ": network error"));
+      xhr.onerror = () => reject(failed(method, path, 0));
       xhr.send(data === void 0 ? null : JSON.stringify(data));
     });
   }
-  var expect = (ok, method, path, data) => request(method, path, data).then(([status, body]) => ok.includes(status) ? body : Promise.reject(new Error(method + " " + path + ": HTTP " + status)));
+  var failed = (method, path, status, refusal) => Object.assign(new Error(method + " " + path + ": HTTP " + status), { status, refusal });
+  var expect = (ok, method, path, data) => request(method, path, data).then(([status, body, header]) => ok.includes(status) ? body : Promise.reject(failed(method, path, status, header("x-isso-refusal"))));
   var count = (uris) => expect([200], "POST", "/count", uris);
 
   // client/lib/counter.js
@@ -155,9 +156,9 @@
     }
     const rule = pluralRule(lang);
     const override = "-text-" + lang.toLowerCase();
-    const t = (id) => {
+    const t = (id, more) => {
       const own = attrs[id + override];
-      return own != null && own !== "" && String(own) || catalogue2[lang](id) || catalogue2.en(id) || "[?" + id + "]";
+      return own != null && own !== "" && String(own) || catalogue2[lang](id) || (more ? more[id] || t("postbox-error") : catalogue2.en(id) || "[?" + id + "]");
     };
     const p2 = (id, n13) => {
       n13 = +n13;

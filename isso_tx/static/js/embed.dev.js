@@ -38,19 +38,20 @@
         if (date) skews.push(Date.now() - date);
         const cookie = header("x-set-cookie");
         if (cookie && /^isso-/.test(cookie)) document.cookie = cookie;
-        if (xhr.status >= 500) return reject(new Error(method + " " + path + ": HTTP " + xhr.status));
+        if (xhr.status >= 500) return reject(failed(method, path, xhr.status));
         let body = xhr.responseText;
         try {
           body = JSON.parse(body);
         } catch (e) {
         }
-        resolve([xhr.status, body]);
+        resolve([xhr.status, body, header]);
       };
-      xhr.onerror = () => reject(new Error(method + " " + path + ": network error"));
+      xhr.onerror = () => reject(failed(method, path, 0));
       xhr.send(data === void 0 ? null : JSON.stringify(data));
     });
   }
-  var expect = (ok, method, path, data) => request(method, path, data).then(([status, body]) => ok.includes(status) ? body : Promise.reject(new Error(method + " " + path + ": HTTP " + status)));
+  var failed = (method, path, status, refusal) => Object.assign(new Error(method + " " + path + ": HTTP " + status), { status, refusal });
+  var expect = (ok, method, path, data) => request(method, path, data).then(([status, body, header]) => ok.includes(status) ? body : Promise.reject(failed(method, path, status, header("x-isso-refusal"))));
   var query = (params) => Object.keys(params).filter((k) => params[k] != null).map((k) => k + "=" + encodeURIComponent(params[k])).join("&");
   var inf = (v) => v === "inf" ? null : v;
   var getConfig = () => expect([200], "GET", "/config");
@@ -163,8 +164,8 @@
     ["date-year", D, 547, 0],
     ["date-year", D, Infinity, 365.25]
   ];
-  function pluralRule(lang) {
-    const primary = lang.split("-")[0];
+  function pluralRule(lang2) {
+    const primary = lang2.split("-")[0];
     switch (primary) {
       case "fr":
       case "oc":
@@ -201,20 +202,20 @@
     return list;
   }
   function setup(attrs2, catalogue2, nav) {
-    let lang = "en";
+    let lang2 = "en";
     find: for (const cand of candidates(attrs2, nav)) {
       for (const code of [cand, cand.split("-")[0]]) {
         if (catalogue2[code] && pluralRule(code)) {
-          lang = code;
+          lang2 = code;
           break find;
         }
       }
     }
-    const rule = pluralRule(lang);
-    const override = "-text-" + lang.toLowerCase();
-    const t14 = (id) => {
+    const rule = pluralRule(lang2);
+    const override = "-text-" + lang2.toLowerCase();
+    const t14 = (id, more) => {
       const own = attrs2[id + override];
-      return own != null && own !== "" && String(own) || catalogue2[lang](id) || catalogue2.en(id) || "[?" + id + "]";
+      return own != null && own !== "" && String(own) || catalogue2[lang2](id) || (more ? more[id] || t14("postbox-error") : catalogue2.en(id) || "[?" + id + "]");
     };
     const p2 = (id, n13) => {
       n13 = +n13;
@@ -234,7 +235,7 @@
         if (value <= max) return p2(id, div ? Math.floor(value / div) : 1);
       }
     };
-    return { lang, t: t14, p: p2, ago: ago2 };
+    return { lang: lang2, t: t14, p: p2, ago: ago2 };
   }
 
   // client/lib/ready.js
@@ -273,6 +274,7 @@
   // client/lib/widget.js
   var S = {
     config: {},
+    lang: "en",
     t: (id) => id,
     p: (id, n13) => id + n13,
     ago: () => "",
@@ -294,13 +296,14 @@
   }
   var checkOwn = () => prune(owners, (f) => f());
   var ownCookie = (id) => (new RegExp("(?:^|; )isso-" + id + "=([^;]*)").exec(document.cookie) || [])[1];
+  var HIDDEN = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
   function announce(msg) {
     const thread = $("#isso-thread");
     if (!thread) return;
     let live = $(".isso-status", thread);
     if (!live) {
       live = h("div", { class: "isso-status", role: "status", "aria-live": "polite" });
-      live.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
+      live.style.cssText = HIDDEN;
       thread.append(live);
     }
     live.textContent = "";
@@ -549,6 +552,21 @@
     }
   };
   var boxes = 0;
+  var REFUSALS = {
+    ratelimit: "later",
+    "direct-reply": "later",
+    "reply-to-self": "later",
+    "require-email": "email",
+    "require-author": "author"
+  };
+  var feedback = null;
+  var loadFeedback = () => feedback || (feedback = fetch(endpoint + "/js/i18n/" + S.lang + ".json").then((r) => r.json()).catch(() => feedback = null));
+  var autofilled = (input) => {
+    try {
+      return input.matches(":autofill");
+    } catch (e) {
+    }
+  };
   function postbox(parent, done) {
     const { config: C, t: t14 } = S;
     const suffix = parent == null ? "" : "-" + ++boxes;
@@ -588,6 +606,8 @@
     const editButton = h("input", { type: "button", name: "edit", value: t14("postbox-edit") });
     const notify = h("input", { type: "checkbox", name: "notification", checked: !!C["reply-notifications-default-enabled"] });
     const notifySection = h("div", { class: "isso-notification-section" }, h("label", null, notify, t14("postbox-notification")));
+    const phone = h("input", { type: "text", name: "phone", "aria-hidden": "true", tabindex: "-1", autocomplete: "off" });
+    phone.style.cssText = HIDDEN;
     const auth = h(
       "div",
       { class: "isso-auth-section" },
@@ -601,7 +621,7 @@
     const el = h(
       "div",
       { class: "isso-postbox" },
-      h("div", { class: "isso-form-wrapper" }, h("div", { class: "isso-textarea-wrapper" }, area, preview2), auth, notifySection)
+      h("div", { class: "isso-form-wrapper" }, h("div", { class: "isso-textarea-wrapper" }, area, preview2), auth, notifySection, phone)
     );
     const showNotify = () => notifySection.style.display = C["reply-notifications"] && email.value ? "" : "none";
     email.addEventListener("input", showNotify);
@@ -640,6 +660,7 @@
       }
       return true;
     };
+    let tries = 0;
     submit.addEventListener("click", () => {
       leavePreview(false);
       if (!validate()) return;
@@ -647,13 +668,16 @@
       const values = { author: author.value || null, email: email.value || null, website: website.value || null };
       for (const key in values) store.setItem("isso-" + key, JSON.stringify(values[key]));
       const thread = $("#isso-thread");
-      create(S.uri(), {
+      const data = {
         ...values,
         text: area.value,
         parent: parent == null ? null : parent,
         title: thread && thread.getAttribute("data-title") || null,
         notification: notify.checked ? 1 : 0
-      }).then(
+      };
+      if (phone.value && !autofilled(phone)) data.phone = phone.value;
+      const attempt = ++tries;
+      create(S.uri(), data).then(
         (comment) => {
           submit.disabled = false;
           setError(null);
@@ -666,7 +690,10 @@
         (err) => {
           submit.disabled = false;
           console.log(err);
-          setError(t14("postbox-error"));
+          const status = err.status;
+          const why = status == 403 ? err.refusal ? REFUSALS[err.refusal] || "refused" : "denied" : !status || status > 501 ? "busy" : "";
+          if (!why) return setError(t14("postbox-error"));
+          loadFeedback().then((more) => attempt == tries && setError(t14("postbox-error-" + why, more || {})));
         }
       );
     });
@@ -1234,8 +1261,8 @@ Atom-стрічка
   var config = { ...DEFAULTS, ...attrs };
   config["avatar-fg"] = String(config["avatar-fg"]).split(" ");
   config["page-author-hashes"] = String(config["page-author-hashes"]).split(/[\s,]+/);
-  var { t: t13, p, ago } = setup(attrs, catalogue);
-  Object.assign(S, { config, t: t13, p, ago });
+  var { lang, t: t13, p, ago } = setup(attrs, catalogue);
+  Object.assign(S, { config, lang, t: t13, p, ago });
   var configured = null;
   var listening = false;
   function markTarget(scroll) {
