@@ -16,7 +16,8 @@ One run measures, with wrk (32 connections, one load-generating thread):
 The servers are pinned to CPU 0 and wrk to CPU 1 (with taskset, on a
 machine of at least 2 CPUs).  Each scenario prints requests per second, the
 median and 99th-percentile latency, their ratio and the share of the
-ceiling, next to the goals of issue 13 with a check mark.
+ceiling (and the ceiling's own p99/p50, which shows how much of the tail
+is the machine's), next to the goals of issue 13 with a check mark.
 
     .venv/bin/python bench/api_bench.py [--duration 8] [--connections 32]
         [--quick] [--isso /tmp/isso-ref/bin/isso] [--large]
@@ -720,7 +721,7 @@ def report(runs: dict[str, Run | None], floor: int, floor_tls: bool,
     )
     print()
     header = ["scenario", "isso-tx req/s", "p50 ms", "p99 ms", "p99/p50",
-              "bare Twisted", "share of ceiling"]
+              "bare Twisted", "bare p99/p50", "share of ceiling"]
     if isso:
         header += [isso.label, "isso-tx / Isso"]
     header += ["goal", "met"]
@@ -751,6 +752,7 @@ def report(runs: dict[str, Run | None], floor: int, floor_tls: bool,
         row = [
             scenario.name, rate(load), f"{load.p50_ms:.1f}", f"{load.p99_ms:.1f}",
             f"{load.spread:.1f}", rate(ceiling),
+            f"{ceiling.spread:.1f}" if ceiling else "—",
             f"{share:.0%}" if share is not None else "—",
         ]
         if isso:
@@ -763,7 +765,7 @@ def report(runs: dict[str, Run | None], floor: int, floor_tls: bool,
     rss_ok = ours.peak_rss_kib <= target
     oks.append(rss_ok)
     row = ["peak RSS", f"{ours.peak_rss_kib / 1024:.1f} MiB", "", "", "",
-           f"{bare.peak_rss_kib / 1024:.1f} MiB", ""]
+           f"{bare.peak_rss_kib / 1024:.1f} MiB", "", ""]
     if isso:
         row += [f"{isso.peak_rss_kib / 1024:.1f} MiB", ""]
     row += [f"≤ floor + 12 MiB = {target / 1024:.1f} MiB", mark(rss_ok)]

@@ -17,8 +17,34 @@ from collections.abc import Iterable
 from twisted.internet import endpoints
 from twisted.internet.abstract import isIPv6Address
 from twisted.internet.protocol import Factory
-from twisted.internet.testing import MemoryReactor
 from twisted.python.lockfile import FilesystemLock
+
+
+class _Recorder:
+    """
+    Stands for the reactor where an endpoint listens, and records what it
+    was asked instead.  (Twisted's MemoryReactor would do, but its module
+    loads trial, doctest and pdb into every daemon.)
+    """
+
+    def __init__(self) -> None:
+        self.tcp: list[tuple[int, str]] = []
+        self.unix: list[tuple[str, bool]] = []
+
+    def listenTCP(
+        self, port: int, factory: Factory, backlog: int = 50, interface: str = ""
+    ) -> None:
+        self.tcp.append((port, interface))
+
+    def listenUNIX(
+        self,
+        address: str,
+        factory: Factory,
+        backlog: int = 50,
+        mode: int = 0o666,
+        wantPID: int = 0,
+    ) -> None:
+        self.unix.append((address, bool(wantPID)))
 
 
 def listen_problems(addresses: Iterable[tuple[str, str]]) -> list[str]:
@@ -52,16 +78,16 @@ def listen_problem(description: str) -> str | None:
     if description.partition(":")[0] not in ("tcp", "tcp6", "unix"):
         return None
     # Twisted's own reading of the endpoint, recorded instead of listened.
-    recorder = MemoryReactor()
+    recorder = _Recorder()
     try:
         endpoints.serverFromString(recorder, description).listen(Factory())
     except (ValueError, TypeError, KeyError) as e:
         return f"not an endpoint Twisted reads: {e}"
-    if recorder.tcpServers:
-        port, _factory, _backlog, interface = recorder.tcpServers[0]
+    if recorder.tcp:
+        port, interface = recorder.tcp[0]
         family = socket.AF_INET6 if isIPv6Address(interface) else socket.AF_INET
         return _bind_problem(family, (interface, port))
-    path, _factory, _backlog, _mode, want_pid = recorder.unixServers[0]
+    path, want_pid = recorder.unix[0]
     if not want_pid:
         return _bind_problem(socket.AF_UNIX, path)
     # The daemon holds a lock beside its socket, and replaces a socket left

@@ -83,8 +83,15 @@ class Metrics:
 
     log = Logger()
 
-    def __init__(self, clock: IReactorTime) -> None:
+    def __init__(self, clock: IReactorTime, served: bool = True) -> None:
+        """
+        @param served: whether the metrics are served (the daemon has a
+            C{[server] metrics-listen} address).  When nobody can read
+            them, requests and database calls are not timed: that costs
+            every request, for nothing.
+        """
         self.clock = clock
+        self.served = served
         self.registry = CollectorRegistry()
         self.sites: list[SiteMetrics] = []
         registry = self.registry
@@ -204,6 +211,8 @@ class SiteMetrics:
         Count C{request}, on C{route} (one of the fixed route names), with
         its status and time once its answer is finished.
         """
+        if not self.metrics.served:
+            return
         started = self._clock.seconds()
         method = one_of(request.method.decode("ascii", "replace"), METHODS)
 
@@ -274,6 +283,8 @@ class SiteMetrics:
         instance, so every part of the site handed it is measured.
         """
         self._database = database
+        if not self.metrics.served:
+            return
         run = database.run
         histogram = self.metrics.database_duration.labels(self.name)
         clock = self._clock

@@ -41,6 +41,7 @@ from .titles import TitleFetcher
 from .views.admin import AdminPanel
 from .views.admin_auth import AdminSessions
 from .views.comments import CommentsAPI
+from .views.counts import CountResource
 from .views.health import HealthCheck, HealthResource
 from .views.moderation import ModerationPages
 from .views.requests import Addressing
@@ -232,6 +233,7 @@ class CommentSite(MultiService):
             self.freshness,
             self.client_config,
         )
+        counts = CountResource(self.database, self.responses, self.freshness)
         api = CommentsAPI(
             config,
             self.database,
@@ -242,6 +244,8 @@ class CommentSite(MultiService):
             self.origins,
             addressing,
             self.responses,
+            self.freshness,
+            counts,
             self.notifiers,
             self.clock,
             self.client_config,
@@ -268,6 +272,7 @@ class CommentSite(MultiService):
             self.origins,
             addressing,
             thread,
+            counts,
             api.app.resource(),
             StaticResource(load_assets()),
             admin=admin.app.resource(),

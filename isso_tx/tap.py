@@ -4,8 +4,10 @@ C{twistd isso}: command-line options and the service tree.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
+import sys
 from typing import Any
 
 from twisted.application import service
@@ -14,8 +16,14 @@ from twisted.internet.defer import Deferred, DeferredList, maybeDeferred
 from twisted.internet.endpoints import AdoptedStreamServerEndpoint
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort
-from twisted.logger import Logger, globalLogPublisher, textFileLogObserver
+from twisted.logger import (
+    ILogObserver,
+    Logger,
+    globalLogPublisher,
+    textFileLogObserver,
+)
 from twisted.python import usage
+from twisted.python.components import Componentized
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from twisted.web.server import Site
@@ -33,6 +41,7 @@ from .db import DatabaseError, access_problem
 from .dialect import is_postgres_uri
 from .draining import DRAIN_TIMEOUT, DrainingChannel, DrainingSite, close_listening
 from .listening import listen_problems
+from .logs import ACCESS_NAMESPACE, LogLines, twistd_logs_to_stdout
 from .metrics import Metrics
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
@@ -42,7 +51,7 @@ from .views.metrics import MetricsBeside, MetricsResource
 log = Logger()
 # One line per request, under a namespace of its own so that it can be
 # filtered or sent elsewhere.
-access_log = Logger(namespace="isso_tx.access")
+access_log = Logger(namespace=ACCESS_NAMESPACE)
 
 
 class Options(usage.Options):
@@ -186,6 +195,10 @@ class Daemon(service.MultiService):
     write is done).
     """
 
+    # The observer twistd is to log with, when it has one of ours to use
+    # (see setServiceParent).
+    log_observer: ILogObserver | None = None
+
     def __init__(
         self, webs: list[DrainingSite], drain_timeout: float, reactor: Any
     ) -> None:
@@ -193,6 +206,24 @@ class Daemon(service.MultiService):
         self.webs = webs
         self.drain_timeout = drain_timeout
         self.reactor = reactor
+
+    def startService(self) -> None:
+        # What was built before the daemon starts (modules, configuration,
+        # sites) lives as long as the daemon: kept out of the collector's
+        # sight, so that its full collections, which hold up every request
+        # in flight, only walk what was allocated since.  The garbage of
+        # the start is collected first, so that none of it is kept.
+        gc.collect()
+        gc.freeze()
+        super().startService()
+
+    def setServiceParent(self, parent: Any) -> None:
+        # twistd makes the application and hands it here before it starts
+        # logging, and logs with the application's ILogObserver component
+        # when it has one.
+        if self.log_observer is not None and isinstance(parent, Componentized):
+            parent.setComponent(ILogObserver, self.log_observer)
+        super().setServiceParent(parent)
 
     def stopService(self) -> Deferred[Any]:
         service.Service.stopService(self)
@@ -377,7 +408,8 @@ def makeService(options: Options, reactor: Any = None) -> service.IService:
 
     log_to_files(configs)
 
-    metrics = Metrics(reactor)
+    private = metrics_addresses(configs)
+    metrics = Metrics(reactor, served=bool(private))
     sites = open_sites(configs, reactor, metrics)
     root = root_resource(sites)
     scrape = MetricsResource(metrics)
@@ -386,11 +418,13 @@ def makeService(options: Options, reactor: Any = None) -> service.IService:
     # beside the site there, and only there.
     beside = IssoWebSite(MetricsBeside(scrape, root), reactor=reactor)
     top = Daemon([factory, beside], options["drain-timeout"], reactor)
+    # twistd's options are the parent of the plugin's.
+    if twistd_logs_to_stdout(getattr(options, "parent", None)):
+        top.log_observer = LogLines(sys.stdout)
     for site in sites:
         site.setServiceParent(top)
 
     public = listen_addresses(options, configs)
-    private = metrics_addresses(configs)
     for description in public:
         serving = beside if description in private else factory
         _listener(description, serving, reactor).setServiceParent(top)

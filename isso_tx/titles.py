@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
-import html5lib
 from twisted.internet import defer, error
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.protocol import Protocol
@@ -70,6 +69,10 @@ def page_thread(html: str | bytes, uri: str) -> tuple[str, str]:
     """
     Return the thread uri and title a page announces for its comments.
     """
+    # Loaded here, not at start: most comments come with their page's
+    # title, and html5lib costs the daemon over a megabyte of memory.
+    import html5lib
+
     document = html5lib.parse(html, treebuilder="etree")
     parents = {child: parent for parent in document.iter() for child in parent}
     section = next(

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.trial.unittest import SynchronousTestCase
 
-from isso_tx.caches import ResponseCache
+from isso_tx.caches import ENTRY_COST, CountKey, LatestKey, ResponseCache
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class ResponseCacheTests(SynchronousTestCase):
         """
         Past its budget the cache forgets the least recently read answers.
         """
+        # Room for four answers of 240 bytes on uris of 3 characters.
+        self.cache = ResponseCache(budget=4 * (ENTRY_COST + 243) + 10)
         for name in "abcd":
             self.put(Query(f"/{name}/"), name.encode() * 240)
         self.cache.get(Query("/a/"))
@@ -117,3 +120,96 @@ class ResponseCacheTests(SynchronousTestCase):
         self.put(Query("/b/"), b"y" * 200)
         self.assertIsNotNone(self.cache.get(Query("/a/")))
         self.assertIsNotNone(self.cache.get(Query("/b/")))
+
+    def test_many_small_answers(self) -> None:
+        """
+        Many small answers (counts of made-up uris) are held to the budget
+        with what each entry costs beyond its bytes.
+        """
+        cache = ResponseCache(budget=100_000)
+        for n in range(10_000):
+            cache.put(CountKey(f"/{n}/"), b"0", cache.generation)
+        kept = sum(cache.get(CountKey(f"/{n}/")) is not None for n in range(10_000))
+        self.assertLessEqual(kept, 100_000 // ENTRY_COST)
+        self.assertGreater(kept, 100_000 // (2 * ENTRY_COST))
+
+    def test_every_thread_answers(self) -> None:
+        """
+        An answer drawn from every thread (the latest comments) is dropped
+        by a write to any thread; a thread's count only by its own.
+        """
+        self.put(LatestKey(10), b"latest")
+        self.put(CountKey("/a/"), b"1")
+        self.put(CountKey("/b/"), b"2")
+        self.cache.invalidate("/b/")
+        self.assertIsNone(self.cache.get(LatestKey(10)))
+        self.assertEqual(self.cache.get(CountKey("/a/")), b"1")
+        self.assertIsNone(self.cache.get(CountKey("/b/")))
+
+
+class ReadOnceTests(SynchronousTestCase):
+    """
+    Readers of an answer that is being read share that read.
+    """
+
+    def setUp(self) -> None:
+        self.cache = ResponseCache(budget=1000)
+        self.reads: list[Deferred[bytes]] = []
+
+    def read(self) -> Deferred[bytes]:
+        d: Deferred[bytes] = Deferred()
+        self.reads.append(d)
+        return d
+
+    def test_shared(self) -> None:
+        """
+        Readers who come while an answer is read get it from that one read,
+        and it is kept for the next.
+        """
+        first = self.cache.read_once(Query("/a/"), self.read)
+        second = self.cache.read_once(Query("/a/"), self.read)
+        self.assertEqual(len(self.reads), 1)
+        self.reads[0].callback(b"body")
+        self.assertEqual(self.successResultOf(first), b"body")
+        self.assertEqual(self.successResultOf(second), b"body")
+        self.assertEqual(self.cache.get(Query("/a/")), b"body")
+
+    def test_not_shared_after_a_write(self) -> None:
+        """
+        A reader who comes after a write gets a read of its own, and the
+        read that began before it is not kept.
+        """
+        first = self.cache.read_once(Query("/a/"), self.read)
+        self.cache.invalidate("/a/")
+        second = self.cache.read_once(Query("/a/"), self.read)
+        self.assertEqual(len(self.reads), 2)
+        self.reads[0].callback(b"old")
+        self.assertEqual(self.successResultOf(first), b"old")
+        self.assertIsNone(self.cache.get(Query("/a/")))
+        self.reads[1].callback(b"new")
+        self.assertEqual(self.successResultOf(second), b"new")
+        self.assertEqual(self.cache.get(Query("/a/")), b"new")
+
+    def test_reader_gone(self) -> None:
+        """
+        A reader who goes away does not stop the read for the others.
+        """
+        first = self.cache.read_once(Query("/a/"), self.read)
+        second = self.cache.read_once(Query("/a/"), self.read)
+        first.cancel()
+        self.failureResultOf(first, CancelledError)
+        self.reads[0].callback(b"body")
+        self.assertEqual(self.successResultOf(second), b"body")
+
+    def test_failure(self) -> None:
+        """
+        A read that fails fails for every reader waiting on it, and the
+        next reader tries again.
+        """
+        first = self.cache.read_once(Query("/a/"), self.read)
+        second = self.cache.read_once(Query("/a/"), self.read)
+        self.reads[0].errback(ValueError("database gone"))
+        self.failureResultOf(first, ValueError)
+        self.failureResultOf(second, ValueError)
+        self.cache.read_once(Query("/a/"), self.read)
+        self.assertEqual(len(self.reads), 2)

@@ -16,6 +16,7 @@ from treq.testing import StubTreq
 from twisted.internet.defer import Deferred
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.test.requesthelper import DummyRequest
 
 from isso_tx.config import ConfigError, load_site_config
 from isso_tx.metrics import Metrics
@@ -384,6 +385,36 @@ class SiteNameTests(SynchronousTestCase):
                 "isso_comments_created_total", {"site": "s", "mode": "published"}
             )
         )
+
+
+class UnservedTests(SynchronousTestCase):
+    def test_not_timed(self) -> None:
+        """
+        A daemon that serves no metrics (no C{[server] metrics-listen})
+        neither times its requests nor wraps its database calls.
+        """
+        metrics = Metrics(MemoryReactorClock(), served=False)
+        site = metrics.site("s")
+        request = DummyRequest([b""])
+        site.request_started(request, "thread")
+        request.finish()
+
+        class Database:
+            def run(self, *args: Any) -> None:
+                pass
+
+        database = Database()
+        site.time_database(database)
+        self.assertNotIn("run", vars(database))
+        self.assertIsNone(
+            metrics.registry.get_sample_value(
+                "isso_http_requests_total",
+                {"site": "s", "route": "thread", "method": "GET", "status": "200"},
+            )
+        )
+        served = Metrics(MemoryReactorClock()).site("s")
+        served.time_database(database)
+        self.assertIn("run", vars(database))
 
 
 class EndpointTests(SiteMetricsTestCase):

@@ -17,6 +17,7 @@ from twisted.web.server import Site
 from twisted.web.static import Data
 
 from isso_tx import __version__
+from isso_tx.views.counts import KEPT_PER_REQUEST
 
 from .fast_support import START, Browser, ViewTestCase
 
@@ -663,6 +664,135 @@ class NoFeedTests(ViewTestCase):
         response = self.browser.get("/feed?uri=/path/")
         self.assertEqual(response.code, 404)
         self.assertIn(b"feeds are not enabled", response.body)
+
+
+class CachedReadingTests(ViewTestCase):
+    """
+    C{POST /count}, C{GET /feed} and C{GET /latest} answered from the
+    response cache, like threads, and never behind a write.
+    """
+
+    config = (
+        "[general]\nlatest-enabled = true\n[guard]\nenabled = false\n"
+        "[hash]\nalgorithm = none\n[rss]\nbase = https://example.org\n"
+    )
+
+    def read_all(self) -> tuple[list[int], bytes, list[str]]:
+        """
+        Return the counts of /path/ and /other/, the feed of /path/ and the
+        texts of the latest comments.
+        """
+        counts = self.browser.post("/count", ["/path/", "/other/", "/path/"])
+        feed = self.browser.get("/feed?uri=/path/")
+        latest = self.browser.get("/latest?limit=10")
+        self.assertEqual((counts.code, feed.code, latest.code), (200, 200, 200))
+        return counts.json(), feed.body, [c["text"] for c in latest.json()]
+
+    def test_cached(self) -> None:
+        """
+        Counts, feeds and the latest comments, read again, are answered the
+        same without the database.
+        """
+        self.post_comment(text="one")
+        first = self.read_all()
+        calls = self.database.calls
+        self.assertEqual(self.read_all(), first)
+        self.assertEqual(self.database.calls, calls)
+        response = self.browser.post("/count", ["/path/"])
+        self.assertEqual(response.body, b"[1]")
+        self.assertEqual(response.header("content-type"), "application/json")
+        self.assertEqual(self.browser.post("/count", []).body, b"[]")
+
+    def test_writes_invalidate(self) -> None:
+        """
+        A new comment, an edit and a deletion show in the next count, feed
+        and list of latest comments.
+        """
+        self.post_comment(text="one")
+        self.read_all()
+        self.post_comment(text="two")
+        counts, feed, latest = self.read_all()
+        self.assertEqual((counts, feed.count(b"<entry>")), ([2, 0, 2], 2))
+        self.assertEqual(latest, ["<p>one</p>", "<p>two</p>"])
+        self.browser.put("/id/1", {"text": "edited"})
+        counts, feed, latest = self.read_all()
+        self.assertIn(b"edited", feed)
+        self.assertEqual(latest, ["<p>edited</p>", "<p>two</p>"])
+        self.browser.delete("/id/2")
+        counts, feed, latest = self.read_all()
+        self.assertEqual((counts, feed.count(b"<entry>")), ([1, 0, 1], 1))
+        self.assertEqual(latest, ["<p>edited</p>"])
+
+    def test_other_thread_writes(self) -> None:
+        """
+        A comment on another thread shows in its count and in the latest
+        comments, though both were cached.
+        """
+        self.post_comment(text="one")
+        self.read_all()
+        self.post_comment(uri="/other/", text="elsewhere")
+        counts, _, latest = self.read_all()
+        self.assertEqual(counts, [1, 1, 1])
+        self.assertEqual(latest, ["<p>one</p>", "<p>elsewhere</p>"])
+
+    def test_external_writes(self) -> None:
+        """
+        A comment added by another program is in the very next count, feed
+        and list of latest comments, rendered.
+        """
+        self.post_comment(text="one")
+        self.read_all()
+        self.database.execute(
+            "INSERT INTO comments (tid, created, mode, text, voters, remote_addr, "
+            "author) VALUES (1, 2e9, 1, 'from *isso*', x'', '10.0.0.0', 'Isso')"
+        )
+        counts, feed, latest = self.read_all()
+        self.assertEqual(counts, [2, 0, 2])
+        self.assertIn(b"from &lt;em&gt;isso&lt;/em&gt;", feed)
+        self.assertEqual(latest[-1], "<p>from <em>isso</em></p>")
+
+    def test_count_never_stale(self) -> None:
+        """
+        Counts read before a comment arrived, but answered after, are not
+        kept: the next reader counts the new comment.
+        """
+        self.post_comment(text="one")
+        # Another read looks up the changes first, so that the interaction
+        # held below is the count's.
+        self.thread("/other/")
+        release = self.database.hold_next()
+        slow = self.browser.send("POST", "/count", ["/path/"])
+        self.assertNoResult(slow)
+        self.post_comment(text="two")
+        release()
+        self.browser.flush()
+        self.assertEqual(self.successResultOf(slow).json(), [1])
+        self.assertEqual(self.browser.post("/count", ["/path/"]).json(), [2])
+
+    def test_count_other_methods(self) -> None:
+        """
+        C{/count} takes only POST: other methods are a 405 naming it.
+        """
+        response = self.browser.get("/count")
+        self.assertEqual((response.code, response.header("allow")), (405, "POST"))
+
+    def test_count_many_not_kept(self) -> None:
+        """
+        The counts of a request for more threads than a page lists are
+        answered but not kept; a page's are.
+        """
+        self.post_comment(text="one")
+        many = ["/path/"] + [f"/made-up/{n}/" for n in range(KEPT_PER_REQUEST)]
+        first = self.browser.post("/count", many)
+        self.assertEqual(first.json(), [1] + [0] * KEPT_PER_REQUEST)
+        calls = self.database.calls
+        self.browser.post("/count", many)
+        self.assertGreater(self.database.calls, calls)
+        few = many[:KEPT_PER_REQUEST]
+        self.browser.post("/count", few)
+        calls = self.database.calls
+        self.assertEqual(self.browser.post("/count", few).json()[0], 1)
+        self.assertEqual(self.database.calls, calls)
 
 
 class SpamTests(ViewTestCase):

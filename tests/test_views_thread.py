@@ -5,6 +5,8 @@ parameters, and its response cache.
 
 from __future__ import annotations
 
+from isso_tx.views.bodies import PIECE
+
 from .fast_support import ViewTestCase
 
 
@@ -238,3 +240,22 @@ class ResponseCacheTests(ViewTestCase):
         )
         texts = [reply["text"] for reply in self.thread()["replies"]]
         self.assertEqual(texts, ["<p>from <em>isso</em></p>", "<p>one</p>"])
+
+
+class LargeThreadTests(ViewTestCase):
+    """
+    A thread whose answer is larger than one piece of L{PIECE} bytes.
+    """
+
+    def test_large_answer(self) -> None:
+        """
+        A large thread is answered whole, the same from the database and
+        from the cache.
+        """
+        for i in range(60):
+            self.post_comment(text=f"Comment {i}: " + "many words " * 120)
+        first = self.browser.get("/?uri=/path/")
+        again = self.browser.get("/?uri=/path/")
+        self.assertGreater(len(first.body), PIECE)
+        self.assertEqual(len(first.json()["replies"]), 60)
+        self.assertEqual(again.body, first.body)

@@ -32,7 +32,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
-import html5lib
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
@@ -116,6 +115,10 @@ def html_fragment(markup: str) -> list[Any]:
     escaped).  Only for HTML that is already safe: the stored renderings,
     which went through the Markdown and bleach pipeline.
     """
+    # Loaded when the panel first shows comments, not at start: html5lib
+    # costs every daemon over a megabyte of memory.
+    import html5lib
+
     root = html5lib.parseFragment(
         markup, treebuilder="etree", namespaceHTMLElements=False
     )

@@ -5,6 +5,7 @@ The comments API: everything but C{GET /} (see L{isso_tx.views.thread}).
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any, NoReturn
 
 from klein import Klein
@@ -12,10 +13,12 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource
 
 from .. import __version__
 from ..addresses import Origins
-from ..caches import ResponseCache
+from ..caches import FeedKey, LatestKey, ResponseCache, cached
+from ..changes import Freshness
 from ..db import Database
 from ..guard import GuardRejection, check_honeypot
 from ..hashing import AuthorHasher, author_subject
@@ -36,7 +39,7 @@ from ..store.comments import (
 )
 from ..store.rows import PENDING
 from ..store.rules import rule_matched_interaction
-from ..store.threads import count_interaction, feed_interaction, thread_interaction
+from ..store.threads import feed_interaction, thread_interaction
 from ..store.votes import vote_interaction
 from ..titles import TitleFetcher
 from ..validation import (
@@ -46,8 +49,9 @@ from ..validation import (
     new_comment_fields,
     parse_int,
 )
-from .feed import atom_feed
+from .feed import CachedFeed, atom_feed
 from .http import (
+    JSON_TYPE,
     BadRequest,
     Forbidden,
     HTTPError,
@@ -109,11 +113,18 @@ class CommentsAPI:
         origins: Origins,
         addressing: Addressing,
         responses: ResponseCache,
+        freshness: Freshness,
+        counts: IResource,
         notifiers: Notifiers,
         clock: IReactorTime,
         client_config: dict[str, bool],
         metrics: SiteMetrics,
     ) -> None:
+        """
+        @param counts: answers C{POST /count} (L{isso_tx.views.counts});
+            the site's front door sends it those requests directly, and
+            this app only the others, to answer them with a 405.
+        """
         self._config = config
         self._database = database
         self._renderer = renderer
@@ -123,6 +134,8 @@ class CommentsAPI:
         self._origins = origins
         self._addressing = addressing
         self._responses = responses
+        self._freshness = freshness
+        self._counts = counts
         self._notifiers = notifiers
         self._clock = clock
         self._client_config = client_config
@@ -409,12 +422,8 @@ class CommentsAPI:
     # Reading
 
     @app.route("/count", methods=["POST"])
-    async def count(self, request: IRequest) -> bytes:
-        uris = read_json(request)
-        if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
-            raise BadRequest("JSON must be a list of URLs")
-        counts = await self._database.run(count_interaction, uris)
-        return json_body(request, counts)
+    def count(self, request: IRequest) -> IResource:
+        return self._counts
 
     @app.route("/preview", methods=["POST"])
     async def preview(self, request: IRequest) -> bytes:
@@ -456,6 +465,16 @@ class CommentsAPI:
             raise BadRequest("Query parameter 'limit' is mandatory (integer, >0)")
         # More than SQLite can count means all of them.
         limit = min(limit, LARGEST)
+        body = await cached(
+            self._responses,
+            self._freshness.check,
+            LatestKey(limit),
+            lambda: self._read_latest(limit),
+        )
+        request.setHeader(b"content-type", JSON_TYPE)
+        return body
+
+    async def _read_latest(self, limit: int) -> bytes:
         rows = await self._database.run(
             latest_interaction, limit, self._renderer.fingerprint
         )
@@ -466,7 +485,7 @@ class CommentsAPI:
             del comment["notification"]
             comment["uri"] = row["uri"]
             body.append(comment)
-        return json_body(request, body)
+        return json.dumps(body).encode("ascii")
 
     @app.route("/feed", methods=["GET"])
     async def feed(self, request: IRequest) -> bytes:
@@ -481,13 +500,21 @@ class CommentsAPI:
                 raise BadRequest("limit should be integer")
             # A reader may ask for fewer entries, never for more.
             limit = min(limit, max(1, asked))
+        feed = await cached(
+            self._responses,
+            self._freshness.check,
+            FeedKey(uri, limit),
+            lambda: self._read_feed(base, uri, limit),
+        )
+        request.setHeader(b"content-type", b"application/atom+xml; charset=utf-8")
+        not_modified = request.setLastModified(feed.updated)
+        if request.setETag(feed.etag) or not_modified:
+            return b""
+        return feed.document
+
+    async def _read_feed(self, base: str, uri: str, limit: int) -> CachedFeed:
         thread, rows = await self._database.run(
             feed_interaction, uri, limit, self._renderer.fingerprint
         )
         await self._renderer.complete(rows)
-        document, etag, updated = atom_feed(base, uri, thread, rows)
-        request.setHeader(b"content-type", b"application/atom+xml; charset=utf-8")
-        not_modified = request.setLastModified(updated)
-        if request.setETag(etag) or not_modified:
-            return b""
-        return document
+        return CachedFeed(*atom_feed(base, uri, thread, rows))

@@ -4,6 +4,7 @@ The Atom feed of a thread (C{GET /feed?uri=…}).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,6 +12,21 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 ATOM = "http://www.w3.org/2005/Atom"
 THREADING = "http://purl.org/syndication/thread/1.0"
+
+
+@dataclass(frozen=True)
+class CachedFeed:
+    """
+    A feed as the response cache keeps it (L{atom_feed}'s three values),
+    with what conditional requests compare; its size is its document's.
+    """
+
+    document: bytes
+    etag: bytes
+    updated: float
+
+    def __len__(self) -> int:
+        return len(self.document)
 
 
 def _timestamp(seconds: float) -> str:

@@ -20,6 +20,7 @@ ADMIN_PREFIXES = (b"login", b"logout", b"admin")
 # /id/<id>/<action>/<key...>: the signed links of notification mails.
 MAIL_LINK_ACTIONS = (b"activate", b"edit", b"delete", b"unsubscribe")
 HEALTH_PATH = [b"health"]
+COUNT_PATH = [b"count"]
 # The routes of the API with one name each, for the metrics; the rest of
 # the names are given in route_name.
 _API_ROUTES = {
@@ -63,8 +64,8 @@ class SiteResource(Resource):
     Hands each request of a site to the right part: the health check, the
     admin panel and the pages behind mailed links (all without CORS
     headers), or, with the CORS headers and preflight requests answered
-    here, the thread reader for C{GET /}, the client's files, or the
-    comments API.  Each request is counted in the site's metrics.
+    here, the thread reader for C{GET /}, the counts of C{POST /count},
+    the client's files, or the comments API.  Each request is counted in the site's metrics.
     """
 
     isLeaf = True
@@ -74,6 +75,7 @@ class SiteResource(Resource):
         origins: Origins,
         addressing: Addressing,
         thread: IResource,
+        counts: IResource,
         api: IResource,
         static: IResource,
         admin: IResource,
@@ -89,6 +91,7 @@ class SiteResource(Resource):
         self._admin = admin
         self._mail_links = mail_links
         self._thread = thread
+        self._counts = counts
         self._health = health
         self._metrics = metrics
 
@@ -121,6 +124,10 @@ class SiteResource(Resource):
             return b""
         if path in ([], [b""]) and request.method in (b"GET", b"HEAD"):
             return self._thread.render(request)
+        # As hot as the thread, so past Klein's routing too; the API
+        # answers other methods with a 405.
+        if path == COUNT_PATH and request.method == b"POST":
+            return self._counts.render(request)
         if path and path[0] in STATIC_PREFIXES and request.method in (b"GET", b"HEAD"):
             return self._static.render(request)
         return self._api.render(request)

@@ -32,6 +32,7 @@ from ..settings import GeneralConfig
 from ..shapes import listed_comment
 from ..store.threads import SORTS, thread_page_interaction
 from ..validation import parse_int
+from .bodies import send_body, write_body
 from .http import JSON_TYPE, BadRequest, HTTPError, error_body, unavailable_body
 
 LARGEST = 2**62
@@ -132,15 +133,14 @@ class ThreadResource(Resource):
             body = self._responses.get(query)
             if body is not None:
                 request.setHeader(b"content-type", JSON_TYPE)
-                return body
+                return send_body(request, body)
             d = self._read(query)
         else:
             d = waiting.addCallback(lambda _: self._answer(query))
 
         def respond(body: bytes) -> None:
             request.setHeader(b"content-type", JSON_TYPE)
-            request.write(body)
-            request.finish()
+            write_body(request, body)
 
         def fail(failure: Any) -> None:
             if failure.check(CancelledError):
@@ -171,17 +171,10 @@ class ThreadResource(Resource):
     def _read(self, query: ThreadQuery) -> Deferred[bytes]:
         """
         Return the body of the answer read from the database, kept in the
-        cache unless a write came in between.
+        cache unless a write came in between (and read once for all the
+        readers who ask meanwhile).
         """
-        cache = self._responses
-        generation = cache.generation
-        d = Deferred.fromCoroutine(self._page(query))
-
-        def keep(body: bytes) -> bytes:
-            cache.put(query, body, generation)
-            return body
-
-        return d.addCallback(keep)
+        return self._responses.read_once(query, lambda: self._page(query))
 
     async def _page(self, query: ThreadQuery) -> bytes:
         page = await self._database.run(

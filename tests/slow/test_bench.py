@@ -96,13 +96,14 @@ class QuickBenchTests(SynchronousTestCase):
 
     def test_share_of_ceiling(self) -> None:
         """
-        The scenarios with a ceiling show the bare Twisted server's rate and
-        the daemon's share of it.
+        The scenarios with a ceiling show the bare Twisted server's rate,
+        its p99/p50 and the daemon's share of its rate.
         """
         rows = self.rows()
         for scenario in WITH_CEILING:
-            ceiling, share = rows[scenario][5:7]
+            ceiling, spread, share = rows[scenario][5:8]
             self.assertRegex(ceiling, r"^\d[\d,]*$", scenario)
+            self.assertRegex(spread, r"^\d+\.\d$", scenario)
             self.assertRegex(share, r"^\d+%$", scenario)
 
     def test_memory_against_floor(self) -> None:

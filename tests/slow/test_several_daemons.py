@@ -128,6 +128,8 @@ class TwoDaemons(SynchronousTestCase):
     """
 
     extra = ""
+    # The [general] section's settings beyond the database and the host.
+    general = ""
     # The [guard] section's settings.
     guard = "enabled = false\n"
     # Where the site keeps its comments: "sqlite" (a file in the test's
@@ -141,6 +143,7 @@ class TwoDaemons(SynchronousTestCase):
         with open(os.path.join(self.directory, "site.cfg"), "w") as f:
             f.write(
                 f"[general]\ndbpath = {dbpath}\nhost = {HOST}\nnotify = stdout\n"
+                f"{self.general}"
                 f"[guard]\n{self.guard}"
                 f"[admin]\nenabled = true\npassword = {PASSWORD}\n" + self.extra
             )
@@ -264,6 +267,65 @@ class ReadYourWritesTests(TwoDaemons):
             "POST", f"/id/{comment_id}/like", reader="203.0.1.7"
         )
         self.assertEqual(json.loads(body)["likes"], ROUNDS)
+
+
+class CachedReadsTests(TwoDaemons):
+    """
+    Counts, feeds and the latest comments, which each daemon answers from
+    memory, read back at once from the other daemon after a write.
+    """
+
+    general = "latest-enabled = true\n"
+    extra = f"[rss]\nbase = {HOST}\n"
+
+    def read(self, daemon: Daemon, uri: str) -> tuple[int, int, list[int]]:
+        """
+        Return a thread's count, the number of entries of its feed and the
+        ids of the latest comments, as C{daemon} answers them.
+        """
+        code, _, counts = daemon.request("POST", "/count", [uri])
+        self.assertEqual(code, 200, counts)
+        code, _, feed = daemon.request("GET", f"/feed?uri={uri}")
+        self.assertEqual(code, 200, feed)
+        code, _, latest = daemon.request("GET", "/latest?limit=100")
+        self.assertEqual(code, 200, latest)
+        return (
+            json.loads(counts)[0],
+            feed.count(b"<entry>"),
+            [c["id"] for c in json.loads(latest)],
+        )
+
+    def test_new_comment(self) -> None:
+        """
+        A new comment is in the other daemon's next count, feed and latest
+        comments, every time.
+        """
+        seen = 0
+        for i, writer, reader in self.pairs():
+            self.read(reader, "/counted/")
+            comment_id, _ = writer.new_comment("/counted/", f"comment {i}")
+            count, entries, latest = self.read(reader, "/counted/")
+            seen += (count, entries, latest[-1]) == (i + 1, i + 1, comment_id)
+        self.assertEqual(seen, ROUNDS)
+
+    def test_delete(self) -> None:
+        """
+        A deleted comment is gone from the other daemon's next count, feed
+        and latest comments, every time.
+        """
+        made = [
+            self.daemons[i % 2].new_comment("/uncounted/", f"comment {i}")
+            for i in range(ROUNDS)
+        ]
+        gone = 0
+        for i, writer, reader in self.pairs():
+            self.read(reader, "/uncounted/")
+            comment_id, cookies = made[i]
+            code, _, body = writer.request("DELETE", f"/id/{comment_id}", cookies=cookies)
+            self.assertEqual(code, 200, body)
+            count, entries, latest = self.read(reader, "/uncounted/")
+            gone += (count, entries) == (ROUNDS - i - 1,) * 2 and comment_id not in latest
+        self.assertEqual(gone, ROUNDS)
 
 
 class ModerationTests(TwoDaemons):
