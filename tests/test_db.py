@@ -11,6 +11,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from isso_tx.bloom import VoterFilter
 from isso_tx.db import SCHEMA_VERSION, DatabaseError, prepare_database
+from isso_tx.store.comments import latest_interaction
 
 # comments as Isso created it before the notification column (schema < 4)
 # and before text became NOT NULL (schema < 5).
@@ -178,6 +179,35 @@ class FreshDatabaseTests(DatabaseTestCase):
         self.assertEqual(
             conn.execute("SELECT id FROM isso_tx_rendered").fetchall(), [(2,)]
         )
+
+
+    def test_latest_comments_use_an_index(self) -> None:
+        """
+        The site's newest comments (GET /latest) are found through an index,
+        not by sorting every comment of the site for each read.
+        """
+        path = self.mktemp()
+        prepare_database(path)
+        conn = self.open(path)
+
+        class Recorded(Exception):
+            pass
+
+        class RecordingCursor:
+            statements: list[tuple[str, tuple]] = []
+
+            def execute(self, sql: str, args: tuple = ()) -> None:
+                self.statements.append((sql, args))
+                raise Recorded()
+
+        cursor = RecordingCursor()
+        self.assertRaises(Recorded, latest_interaction, cursor, 100, "")
+        [(sql, args)] = cursor.statements
+        plan = [row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+        self.assertIn(
+            "SEARCH c USING INDEX isso_tx_comments_published (mode=?)", plan
+        )
+        self.assertFalse([step for step in plan if step.startswith("SCAN c")], plan)
 
 
 class MigrationTests(DatabaseTestCase):

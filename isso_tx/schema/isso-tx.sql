@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS isso_tx_rendered (
 CREATE INDEX IF NOT EXISTS isso_tx_comments_thread ON comments (tid, mode);
 CREATE INDEX IF NOT EXISTS isso_tx_comments_parent ON comments (parent);
 CREATE INDEX IF NOT EXISTS isso_tx_comments_address ON comments (remote_addr, created);
+-- The newest published comments of the whole site (GET /latest): without
+-- it, a million comments are sorted for every read of the list.
+CREATE INDEX IF NOT EXISTS isso_tx_comments_published ON comments (mode, created);
 
 -- A comment's rendering goes with the comment, whoever deletes it: this
 -- daemon, the command line, or Isso itself.
