@@ -50,22 +50,21 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import re
 import resource
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from api_bench import free_port, post, tree_pids, wait_for  # noqa: E402
 
 from tests.pgcluster import Cluster  # noqa: E402
 
@@ -153,12 +152,6 @@ class Figure:
         return self.rate * self.seconds / self.daemon_cpu if self.daemon_cpu else 0.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def two_cpus() -> bool:
     return bool(shutil.which("taskset")) and (os.cpu_count() or 1) > 1
 
@@ -167,17 +160,6 @@ def pinned(command: list[str], cpu: int | None) -> list[str]:
     if cpu is None or not two_cpus():
         return command
     return ["taskset", "-c", str(cpu)] + command
-
-
-def tree_pids(pid: int) -> list[int]:
-    pids = [pid]
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                pids.extend(int(c) for c in f.read().split())
-        except OSError:
-            pass
-    return pids
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -221,29 +203,6 @@ def wait_idle(pids: list[int], seconds: float = 60) -> None:
         if now - used <= 0.05 * 0.5:
             return
         used = now
-
-
-def post(base: str, path: str, body: object) -> object:
-    request = urllib.request.Request(
-        base + path, data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"}, method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 class Daemon:
