@@ -609,6 +609,24 @@ class AdminPanel:
 
     route_errors(app, _no_route, _wrong_method, allow=_allow)
 
+    async def _owner_form(
+        self, request: IRequest
+    ) -> tuple[str, dict[str, list[str]]] | bytes:
+        """
+        The session and form of a change the signed-in owner posted, or the
+        answer to give instead: the disabled panel, the way to sign in, or
+        a refusal when the form's CSRF token is not the session's.
+        """
+        if not self._config.enabled:
+            return await self._disabled(request)
+        sid = await self._sessions.session(request)
+        if sid is None:
+            return self._redirect(request, "/login/")
+        form = _form(request)
+        if not self._sessions.check_csrf(sid, form):
+            return await self._refused(request)
+        return sid, form
+
     # Signing in and out
 
     @app.route("/login/", methods=["GET"])
@@ -727,14 +745,10 @@ class AdminPanel:
 
     @app.route("/admin/action", methods=["POST"])
     async def action(self, request: IRequest) -> bytes:
-        if not self._config.enabled:
-            return await self._disabled(request)
-        sid = await self._sessions.session(request)
-        if sid is None:
-            return self._redirect(request, "/login/")
-        form = _form(request)
-        if not self._sessions.check_csrf(sid, form):
-            return await self._refused(request)
+        signed_in = await self._owner_form(request)
+        if isinstance(signed_in, bytes):
+            return signed_in
+        sid, form = signed_in
         back_values = {
             k: v[0] for k, v in parse_qs((form.get("back") or [""])[0]).items()
         }
@@ -840,14 +854,10 @@ class AdminPanel:
 
     @app.route("/admin/rules", methods=["POST"])
     async def change_rules(self, request: IRequest) -> bytes:
-        if not self._config.enabled:
-            return await self._disabled(request)
-        sid = await self._sessions.session(request)
-        if sid is None:
-            return self._redirect(request, "/login/")
-        form = _form(request)
-        if not self._sessions.check_csrf(sid, form):
-            return await self._refused(request)
+        signed_in = await self._owner_form(request)
+        if isinstance(signed_in, bytes):
+            return signed_in
+        sid, form = signed_in
         action = (form.get("action") or [""])[0]
         if action == "delete":
             rule_id = parse_int((form.get("id") or [""])[0])
