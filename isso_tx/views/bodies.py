@@ -10,10 +10,17 @@ Written as the connection takes it, each connection holds one piece.
 
 from __future__ import annotations
 
+from typing import Any
+
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.interfaces import IPushProducer
+from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
+
+from ..db import DatabaseUnavailable
+from .http import JSON_TYPE, error_body, unavailable_body
 
 # Bodies up to this size are written at once; larger ones by pieces of it.
 # (Twisted's connections send up to 128 KB per write.)
@@ -82,3 +89,40 @@ def write_body(request: IRequest, body: bytes) -> None:
         return
     request.write(body)
     request.finish()
+
+
+def write_json_later(
+    request: IRequest,
+    reading: Deferred[bytes],
+    log: Logger,
+    failed: str,
+    log_format: str,
+    **log_fields: Any,
+) -> int:
+    """
+    Answer C{request} with the JSON body C{reading} fires with, and return
+    C{NOT_DONE_YET} for the render method to give back.
+
+    A reader who goes away first cancels the read.  A database out of reach
+    answers 503; any other failure is logged (C{log_format} with
+    C{log_fields}) and answers 500 with the message C{failed}.
+    """
+
+    def respond(body: bytes) -> None:
+        request.setHeader(b"content-type", JSON_TYPE)
+        write_body(request, body)
+
+    def fail(failure: Any) -> None:
+        if failure.check(CancelledError):
+            # The reader went away (a reload, say): nobody to answer.
+            return
+        if failure.check(DatabaseUnavailable):
+            request.write(unavailable_body(request))
+        else:
+            log.failure(log_format, failure, **log_fields)
+            request.write(error_body(request, 500, failed))
+        request.finish()
+
+    reading.addCallbacks(respond, fail)
+    request.notifyFinish().addErrback(lambda _: reading.cancel())
+    return NOT_DONE_YET

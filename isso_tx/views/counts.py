@@ -11,25 +11,22 @@ process's, so a count never lags behind an acknowledged write.
 
 from __future__ import annotations
 
-from typing import Any
-
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 
 from ..caches import CountKey, ResponseCache
 from ..changes import Freshness
-from ..db import Database, DatabaseUnavailable
+from ..db import Database
 from ..store.threads import count_interaction
+from .bodies import write_json_later
 from .http import (
     JSON_TYPE,
     BadRequest,
     HTTPError,
     error_body,
     read_json,
-    unavailable_body,
 )
 
 # A page asks for the counts of the articles it lists: tens.  The counts
@@ -78,25 +75,10 @@ class CountResource(Resource):
                 lambda _: Deferred.fromCoroutine(self._counts(uris, None))
             )
 
-        def respond(body: bytes) -> None:
-            request.setHeader(b"content-type", JSON_TYPE)
-            request.write(body)
-            request.finish()
-
-        def fail(failure: Any) -> None:
-            if failure.check(CancelledError):
-                return
-            if failure.check(DatabaseUnavailable):
-                request.write(unavailable_body(request))
-                request.finish()
-                return
-            self.log.failure("While counting comments", failure)
-            request.write(error_body(request, 500, "the comments could not be counted"))
-            request.finish()
-
-        d.addCallbacks(respond, fail)
-        request.notifyFinish().addErrback(lambda _: d.cancel())
-        return NOT_DONE_YET
+        return write_json_later(
+            request, d, self.log, "the comments could not be counted",
+            "While counting comments",
+        )
 
     async def _counts(self, uris: list[str], known: list[bytes | None] | None) -> bytes:
         """

@@ -17,23 +17,22 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from twisted.internet.defer import CancelledError, Deferred, succeed
+from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 
 from ..caches import ResponseCache
 from ..changes import Freshness
-from ..db import Database, DatabaseUnavailable
+from ..db import Database
 from ..hashing import AuthorHasher, author_subject
 from ..rendering import Renderer
 from ..settings import GeneralConfig
 from ..shapes import listed_comment
 from ..store.threads import SORTS, thread_page_interaction
 from ..validation import parse_int
-from .bodies import send_body, write_body
-from .http import JSON_TYPE, BadRequest, HTTPError, error_body, unavailable_body
+from .bodies import send_body, write_json_later
+from .http import JSON_TYPE, BadRequest, HTTPError, error_body
 
 LARGEST = 2**62
 
@@ -138,25 +137,10 @@ class ThreadResource(Resource):
         else:
             d = waiting.addCallback(lambda _: self._answer(query))
 
-        def respond(body: bytes) -> None:
-            request.setHeader(b"content-type", JSON_TYPE)
-            write_body(request, body)
-
-        def fail(failure: Any) -> None:
-            if failure.check(CancelledError):
-                # The reader went away (a reload, say): nobody to answer.
-                return
-            if failure.check(DatabaseUnavailable):
-                request.write(unavailable_body(request))
-                request.finish()
-                return
-            self.log.failure("While reading thread {uri}", failure, uri=query.uri)
-            request.write(error_body(request, 500, "the thread could not be read"))
-            request.finish()
-
-        d.addCallbacks(respond, fail)
-        request.notifyFinish().addErrback(lambda _: d.cancel())
-        return NOT_DONE_YET
+        return write_json_later(
+            request, d, self.log, "the thread could not be read",
+            "While reading thread {uri}", uri=query.uri,
+        )
 
     def _answer(self, query: ThreadQuery) -> Deferred[bytes]:
         """
