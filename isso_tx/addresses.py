@@ -128,9 +128,11 @@ class ProxyPolicy:
         Return the last value of a header a trusted proxy adds, or None when
         the peer is not trusted to set it.
         """
-        _, trusted = self._peer(request)
         values = request.requestHeaders.getRawHeaders(name)
-        if not trusted or not values:
+        if not values:
+            return None
+        _, trusted = self._peer(request)
+        if not trusted:
             return None
         return values[-1].decode("latin-1").split(",")[-1].strip() or None
 

@@ -41,7 +41,7 @@ from .db import DatabaseError, access_problem
 from .dialect import is_postgres_uri
 from .draining import DRAIN_TIMEOUT, DrainingChannel, DrainingSite, close_listening
 from .listening import listen_problems
-from .logs import ACCESS_NAMESPACE, LogLines, twistd_logs_to_stdout
+from .logs import ACCESS_NAMESPACE, LogLines, PerRequestLogger, twistd_logs_to_stdout
 from .metrics import Metrics
 from .site import CommentSite, open_site
 from .views.dispatch import SiteDispatcher
@@ -51,7 +51,7 @@ from .views.metrics import MetricsBeside, MetricsResource
 log = Logger()
 # One line per request, under a namespace of its own so that it can be
 # filtered or sent elsewhere.
-access_log = Logger(namespace=ACCESS_NAMESPACE)
+access_log = PerRequestLogger(namespace=ACCESS_NAMESPACE)
 
 
 class Options(usage.Options):
@@ -420,7 +420,7 @@ def makeService(options: Options, reactor: Any = None) -> service.IService:
     top = Daemon([factory, beside], options["drain-timeout"], reactor)
     # twistd's options are the parent of the plugin's.
     if twistd_logs_to_stdout(getattr(options, "parent", None)):
-        top.log_observer = LogLines(sys.stdout)
+        top.log_observer = LogLines(sys.stdout, reactor)
     for site in sites:
         site.setServiceParent(top)
 

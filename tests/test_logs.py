@@ -10,8 +10,10 @@ import os
 
 from twisted.application.service import Application
 from twisted.internet import reactor
+from twisted.internet.task import Clock
 from twisted.logger import (
     ILogObserver,
+    Logger,
     LogLevel,
     formatEventAsClassicLogText,
     textFileLogObserver,
@@ -20,7 +22,7 @@ from twisted.python.failure import Failure
 from twisted.scripts.twistd import ServerOptions
 from twisted.trial.unittest import SynchronousTestCase
 
-from isso_tx.logs import LogLines, plain_fields, twistd_logs_to_stdout
+from isso_tx.logs import LogLines, PerRequestLogger, plain_fields, twistd_logs_to_stdout
 from isso_tx.tap import makeService
 
 from .support import write_config
@@ -99,6 +101,74 @@ class LogLinesTests(SynchronousTestCase):
             lines.time(WHEN + 1),
             formatEventAsClassicLogText(event(log_time=WHEN + 1, log_format="x"))[:24],
         )
+
+
+class CountedFlushes(io.StringIO):
+    flushes = 0
+
+    def flush(self) -> None:
+        self.flushes += 1
+        super().flush()
+
+
+class FlushTests(SynchronousTestCase):
+    """
+    With a reactor, the lines of one reactor turn leave in one write.
+    """
+
+    def test_one_flush_per_turn(self) -> None:
+        """
+        Lines written in the reactor's thread all reach the output once the
+        turn is over, flushed together.
+        """
+        out, clock = CountedFlushes(), Clock()
+        lines = LogLines(out, clock, in_reactor_thread=lambda: True)
+        for e in EVENTS[:3]:
+            lines(dict(e))
+        self.assertEqual(out.flushes, 0)
+        clock.advance(0)
+        self.assertEqual(out.flushes, 1)
+        self.assertEqual(out.getvalue().count("[isso_tx.access#"), 2)
+        lines(dict(EVENTS[0]))
+        clock.advance(0)
+        self.assertEqual(out.flushes, 2)
+
+    def test_other_threads_at_once(self) -> None:
+        """
+        A line written by another thread (the database's, say) is flushed
+        as it is written, as is any line when no reactor is given.
+        """
+        out, clock = CountedFlushes(), Clock()
+        LogLines(out, clock, in_reactor_thread=lambda: False)(dict(EVENTS[0]))
+        self.assertEqual(out.flushes, 1)
+        self.assertEqual(clock.getDelayedCalls(), [])
+        LogLines(out)(dict(EVENTS[0]))
+        self.assertEqual(out.flushes, 2)
+
+
+class PerRequestLoggerTests(SynchronousTestCase):
+    """
+    The access log's logger publishes the events twisted's Logger does.
+    """
+
+    def test_same_event(self) -> None:
+        """
+        An access line logged through it is the event L{Logger} would
+        publish, field for field, apart from the time.
+        """
+        ours: list[dict[str, object]] = []
+        theirs: list[dict[str, object]] = []
+        fast = PerRequestLogger(namespace="isso_tx.access", observer=ours.append)
+        plain = Logger(namespace="isso_tx.access", observer=theirs.append)
+        for logger in (fast, plain):
+            logger.info("{request_line}", request_line="127.0.0.1 GET")
+            logger.warn("{n} left", n=2)
+        for mine, twisteds in zip(ours, theirs):
+            self.assertLessEqual(abs(mine.pop("log_time") - twisteds.pop("log_time")), 1)
+            mine.pop("log_logger")
+            twisteds.pop("log_logger")
+            self.assertEqual(mine, twisteds)
+        self.assertEqual(len(ours), 2)
 
 
 class TwistdTests(SynchronousTestCase):
