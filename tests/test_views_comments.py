@@ -145,6 +145,21 @@ class NewCommentTests(ViewTestCase):
         self.assertEqual(response.code, 405)
         self.assertEqual(response.header("allow"), "POST")
 
+    def test_storing_fails(self) -> None:
+        """
+        A comment the database fails to store is answered with a 500, and
+        the failure is logged.
+        """
+        from isso_tx.views import comments
+
+        def broken(txn: object, comment: object, **kwargs: object) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        self.patch(comments, "new_comment_interaction", broken)
+        response = self.browser.post("/new?uri=/path/", {"text": "Hello", "title": "t"})
+        self.assertEqual(response.code, 500)
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+
 
 class ModeratedTests(ViewTestCase):
     """
