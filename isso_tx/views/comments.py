@@ -214,7 +214,9 @@ class CommentsAPI:
 
     # Helpers
 
-    def _cookies(self, request: IRequest, row: dict[str, Any]) -> None:
+    def _cookies(
+        self, request: IRequest, row: dict[str, Any], endpoint: str | None = None
+    ) -> None:
         token = self._signer.edit_token(row["id"], comment_digest(row))
         self._addressing.set_cookies(
             request,
@@ -222,6 +224,7 @@ class CommentsAPI:
             token,
             self._config.general.max_age,
             self._clock.seconds(),
+            endpoint,
         )
 
     def _clear_cookies(self, request: IRequest, comment_id: int) -> None:
@@ -356,8 +359,10 @@ class CommentsAPI:
         )
         if stored.thread_created:
             self._notifiers.thread_created(stored.thread)
+        # Read once for the notifiers and the cookies.
+        endpoint = self._addressing.endpoint(request)
         self._notifiers.comment_created(
-            CommentEvent(stored.thread, row, origin, self._addressing.endpoint(request))
+            CommentEvent(stored.thread, row, origin, endpoint)
         )
         if stored.held is not None:
             self.log.info(
@@ -375,7 +380,7 @@ class CommentsAPI:
         subject = author_subject(row)
         hashes = await self._hasher.hash_many([subject])
         body = listed_comment(row, hashes[subject], config.general)
-        self._cookies(request, row)
+        self._cookies(request, row, endpoint)
         return json_body(request, body, 202 if row["mode"] == PENDING else 201)
 
     async def _refuse(
