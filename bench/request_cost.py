@@ -363,7 +363,8 @@ if __name__ == "__main__":
                         help="connections posting at once in the new scenario")
     arguments = parser.parse_args()
     globalLogBeginner.beginLoggingTo(
-        [LogLines(open(os.devnull, "w"))], redirectStandardIO=False
+        # As twistd --nodaemon logs (isso_tx.tap).
+        [LogLines(open(os.devnull, "w"), reactor)], redirectStandardIO=False
     )
 
     def run() -> None:
