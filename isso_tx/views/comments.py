@@ -98,9 +98,9 @@ def _uri(request: IRequest) -> str:
 class NewCommentResource(Resource):
     """
     C{POST /new}, answered past Klein's routing as C{POST /count} is: a
-    comment costs the daemon all its CPU (nothing of it is cached), and
-    matching the route and running Klein's machinery around the handler
-    was an eighth of what the reactor's thread spent on it.
+    comment costs the daemon its full price every time (nothing of it is
+    cached), and matching the route and running Klein's machinery around
+    the handler was a sixth of what the reactor's thread spent on one.
 
     The answer is the one the API's route gave: the same body written once
     the comment is stored, the same error answers (L{HTTPError} through
