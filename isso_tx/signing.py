@@ -87,9 +87,9 @@ class Signer:
         It is the token itsdangerous's C{URLSafeTimedSerializer.dumps}
         makes: compact JSON, compressed when that makes it shorter, in
         URL-safe base64, then the time, then an HMAC-SHA1 of both under the
-        derived key.  It is built here in a few calls into C because the
-        library's layers, and its HMAC computed in pure Python, cost more
-        than the token itself, and every comment takes two.  Tokens are
+        derived key.  It is built here in a few calls into C rather than
+        through the library's layers and its HMAC computed in pure Python,
+        which cost more, and every comment takes two tokens.  Tokens are
         still checked by the library.
         """
         payload = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
