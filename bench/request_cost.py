@@ -15,7 +15,9 @@ C{POST /new} is not answered synchronously: the pool's thread renders and
 stores the comment.  The "new" scenario keeps a few connections busy (one
 request in flight on each, as wrk's connections are) until every comment
 is acknowledged, and divides the CPU time of the whole process, all its
-threads, by the number of comments.
+threads, by the number of comments.  Run under C{taskset -c 1}, one core,
+as C{make bench} pins the daemon: the figures are then those of threads
+that take turns, and steadier.
 
     .venv/bin/python bench/request_cost.py [--requests 20000] [--profile KEY]
         [--only KEY,...]
@@ -342,7 +344,7 @@ async def main(args: argparse.Namespace) -> None:
             else:
                 print(f"{key:10} {ours:11.1f}")
         if only is None or "new" in only:
-            # Fewer comments than reads: each costs a thousand times more.
+            # Fewer comments than reads: each costs ten times more.
             ours, in_reactor, in_database = await timed_new(
                 top, factory, max(200, args.requests // 10), args.connections,
                 args.profile == "new")
