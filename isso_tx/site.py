@@ -273,6 +273,7 @@ class CommentSite(MultiService):
             addressing,
             thread,
             counts,
+            api.new_comments,
             api.app.resource(),
             StaticResource(load_assets()),
             admin=admin.app.resource(),

@@ -5,13 +5,14 @@ that Isso 0.14 serves.
 
 from __future__ import annotations
 
+import random
 import threading
 from dataclasses import replace
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from isso_tx.config import MarkupConfig
-from isso_tx.markup import Markup
+from isso_tx.markup import Markup, _already_clean
 
 # The settings that loading an empty [markup] section produces.
 DEFAULTS = MarkupConfig(
@@ -536,6 +537,89 @@ class UnknownNameTests(SynchronousTestCase):
             replace(MISTUNE, mistune_parameters=("escape", "hardwrap")),
             "unknown mistune parameter: 'hardwrap'",
         )
+
+
+# Pieces of comments, Markdown and HTML, plain and not, that the generated
+# texts of PlainCommentTests are made of.
+PIECES = [
+    "word", "Two words", " ", "  ", "\n", "\n\n", "  \n", "\t", "\r\n",
+    "*", "**", "_", "__", "~~", "^", "`", "```\n", "> ", "- ", "1. ", "# ",
+    '"', "'", "&", "&amp;", "&copy;", "&#39;", "&#x27;", "&foo;", "<", ">",
+    "<p>", "</p>", "<em>", "</em>", "<strong>", "</strong>", "<del>", "</del>",
+    "<sup>", "</sup>", "<code>", "</code>", "<br>", "</br>", "<br/>", "<b>",
+    "</b>", "<i>", "<p class=x>", "<em title='t'>", "<a href='http://x.example/'>",
+    "</a>", "<script>", "<!-- c -->", "http://example.org/", "\x00", "\x0b",
+    "\x0c", "\x1f", "\x7f", "\u00a0", "é", "\u2028", "\ufeff", "\ufffe",
+    "😀", "\U0001fffe",
+]
+
+
+def generated_texts(seed: int, count: int) -> list[str]:
+    """
+    Return C{count} texts of a few random pieces each, always the same ones
+    for one seed.
+    """
+    choose = random.Random(seed)
+    return [
+        "".join(choose.choice(PIECES) for _ in range(choose.randint(1, 12)))
+        for _ in range(count)
+    ]
+
+
+class PlainCommentTests(SynchronousTestCase):
+    """
+    Comments whose rendered Markdown the sanitiser would leave as it is
+    skip it; their HTML is the same as if it had run.
+    """
+
+    def test_plain_comments(self) -> None:
+        """
+        A comment of paragraphs with emphasis is served as Markdown made
+        it, exactly what the sanitiser returns for it.
+        """
+        markup = Markup(DEFAULTS)
+        _, cleaner = markup._tools()
+        for text in ["Hello *world*", 'He said "hi" & don\'t', "a  \nb\n\nc `x<y`"]:
+            html = markup.render(text)
+            self.assertTrue(_already_clean(html), html)
+            self.assertEqual(cleaner.clean(html), html)
+
+    def test_same_as_sanitised(self) -> None:
+        """
+        Whatever a comment holds, with either renderer, its HTML is what
+        the sanitiser makes of the rendered Markdown.
+        """
+        for config in (DEFAULTS, MISTUNE):
+            markup = Markup(config)
+            markdown, cleaner = markup._tools()
+            plain = 0
+            for text in generated_texts(13, 1500):
+                rendered = markdown(text).rstrip("\n")
+                if not (rendered.startswith("<p>") or rendered.endswith("</p>")):
+                    rendered = f"<p>{rendered}</p>"
+                plain += _already_clean(rendered)
+                self.assertEqual(markup.render(text), cleaner.clean(rendered), text)
+            # Enough of them skip the sanitiser to test something.
+            self.assertGreater(plain, 150)
+
+    def test_html_left_alone(self) -> None:
+        """
+        Any HTML taken for one the sanitiser leaves alone is left alone by
+        it, character for character.
+        """
+        markup = Markup(DEFAULTS)
+        _, cleaner = markup._tools()
+        texts = generated_texts(17, 8000)
+        candidates = [f"<p>{a}</p>" for a in texts] + [
+            f"<p>{a}</p>\n<p>{b}</p>" for a, b in zip(texts, reversed(texts))
+        ]
+        # Elements left open, which the sanitiser closes.
+        candidates += ["<p>a", "<p>a</p>\n<p>", "<p><em>a</p>", "<p>a</br></p>"]
+        plain = [html for html in candidates if _already_clean(html)]
+        # Enough of them pass to test something.
+        self.assertGreater(len(plain), 400)
+        for html in plain:
+            self.assertEqual(cleaner.clean(html), html)
 
 
 class ThreadTests(SynchronousTestCase):

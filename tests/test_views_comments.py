@@ -145,6 +145,53 @@ class NewCommentTests(ViewTestCase):
         self.assertEqual(response.code, 405)
         self.assertEqual(response.header("allow"), "POST")
 
+    def test_storing_fails(self) -> None:
+        """
+        A comment the database fails to store is answered with a 500, and
+        the failure is logged.
+        """
+        from isso_tx.views import comments
+
+        def broken(txn: object, comment: object, **kwargs: object) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        self.patch(comments, "new_comment_interaction", broken)
+        response = self.browser.post("/new?uri=/path/", {"text": "Hello", "title": "t"})
+        self.assertEqual(response.code, 500)
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+
+
+class StdoutNotifierTests(ViewTestCase):
+    """
+    C{POST /new} with C{[general] notify = stdout}, Isso's default.
+    """
+
+    config = ViewTestCase.config + "[general]\nnotify = stdout\n"
+
+    def test_lines(self) -> None:
+        """
+        The log shows the new thread, the comment's public fields, its
+        link, and a link that deletes it.
+        """
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        self.post_comment(text="Hello *there*", author="Alice")
+        logged = [
+            formatEvent(event) for event in events
+            if event["log_namespace"] == "isso_tx.notify.fanout.StdoutNotifier"
+        ]
+        self.assertEqual(logged[:3], [
+            "New thread 1: A page (/path/)",
+            'Comment 1 created: {"id": 1, "parent": null, "mode": 1, '
+            '"author": "Alice", "website": null, "text": "Hello *there*"}',
+            "Link to comment 1: http://example.org/path/#isso-1",
+        ])
+        prefix = "Delete comment 1: http://example.org/id/1/delete/"
+        self.assertEqual(len(logged), 4)
+        self.assertTrue(logged[3].startswith(prefix), logged[3])
+        link = logged[3][len(prefix) - len("/id/1/delete/"):]
+        self.assertEqual(self.browser.get(link + "x").code, 403)
+        self.assertEqual(self.browser.get(link).code, 200)
+
 
 class ModeratedTests(ViewTestCase):
     """

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from twisted.logger import Logger
 
+from ..logs import PerRequestLogger
 from ..signing import Signer
 from ..store.rows import PENDING
 from .events import CommentEvent
@@ -78,7 +79,8 @@ class StdoutNotifier:
     Logs every event, with the links to moderate new comments.
     """
 
-    log = Logger()
+    # Three lines or more for every comment, as many as the access log's.
+    log = PerRequestLogger()
 
     def __init__(self, signer: Signer) -> None:
         self._signer = signer
@@ -97,22 +99,24 @@ class StdoutNotifier:
             key: comment[key]
             for key in ("id", "parent", "mode", "author", "website", "text")
         }
-        self.log.info(
+        # Each self.log is a new logger (Logger.__get__): one for all lines.
+        log = self.log
+        log.info(
             "Comment {id} created: {comment}",
             id=comment["id"],
             comment=json.dumps(public),
         )
-        self.log.info("Link to comment {id}: {url}", id=comment["id"],
-                      url=event.comment_url)
+        log.info("Link to comment {id}: {url}", id=comment["id"],
+                 url=event.comment_url)
         if comment["mode"] == PENDING:
-            self.log.info(
+            log.info(
                 "Activate comment {id}: {url}",
                 id=comment["id"],
                 url=moderation_link(
                     self._signer, event.endpoint, comment["id"], "activate"
                 ),
             )
-        self.log.info(
+        log.info(
             "Delete comment {id}: {url}",
             id=comment["id"],
             url=moderation_link(self._signer, event.endpoint, comment["id"], "delete"),

@@ -139,14 +139,23 @@ class Addressing:
         return site_path(self.host_url(request))
 
     def set_cookies(
-        self, request: IRequest, name: str, value: str, max_age: int, now: float
+        self,
+        request: IRequest,
+        name: str,
+        value: str,
+        max_age: int,
+        now: float,
+        endpoint: str | None = None,
     ) -> None:
         """
         Send a cookie for the server's own host, and a copy the embedding
         page's script may set on the website (C{X-Set-Cookie}, prefixed
         C{isso-}), as Isso's client expects.
+
+        @param endpoint: the request's L{endpoint}, when the caller has
+            worked it out already (it is read from several headers).
         """
-        secure = self.secure(request)
+        secure = (endpoint or self.endpoint(request)).startswith("https://")
         samesite = self.samesite or ("None" if secure else "Lax")
         path = self.base_path(request) + "/" if self.shared else "/"
         for header, cookie_name, cookie_path in (

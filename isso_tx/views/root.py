@@ -21,6 +21,7 @@ ADMIN_PREFIXES = (b"login", b"logout", b"admin")
 MAIL_LINK_ACTIONS = (b"activate", b"edit", b"delete", b"unsubscribe")
 HEALTH_PATH = [b"health"]
 COUNT_PATH = [b"count"]
+NEW_PATH = [b"new"]
 # The routes of the API with one name each, for the metrics; the rest of
 # the names are given in route_name.
 _API_ROUTES = {
@@ -65,7 +66,8 @@ class SiteResource(Resource):
     admin panel and the pages behind mailed links (all without CORS
     headers), or, with the CORS headers and preflight requests answered
     here, the thread reader for C{GET /}, the counts of C{POST /count},
-    the client's files, or the comments API.  Each request is counted in the site's metrics.
+    the new comments of C{POST /new}, the client's files, or the comments
+    API.  Each request is counted in the site's metrics.
     """
 
     isLeaf = True
@@ -76,6 +78,7 @@ class SiteResource(Resource):
         addressing: Addressing,
         thread: IResource,
         counts: IResource,
+        new_comments: IResource,
         api: IResource,
         static: IResource,
         admin: IResource,
@@ -92,6 +95,7 @@ class SiteResource(Resource):
         self._mail_links = mail_links
         self._thread = thread
         self._counts = counts
+        self._new_comments = new_comments
         self._health = health
         self._metrics = metrics
 
@@ -128,6 +132,9 @@ class SiteResource(Resource):
         # answers other methods with a 405.
         if path == COUNT_PATH and request.method == b"POST":
             return self._counts.render(request)
+        # Every comment costs its full price, so it too goes past Klein.
+        if path == NEW_PATH and request.method == b"POST":
+            return self._new_comments.render(request)
         if path and path[0] in STATIC_PREFIXES and request.method in (b"GET", b"HEAD"):
             return self._static.render(request)
         return self._api.render(request)
