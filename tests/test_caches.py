@@ -102,6 +102,25 @@ class ResponseCacheTests(SynchronousTestCase):
         self.assertIsNone(self.cache.get(Query("/b/")))
         self.assertIsNotNone(self.cache.get(Query("/e/")))
 
+    def test_write_after_eviction(self) -> None:
+        """
+        A write to a thread whose answers the budget pushed out, or that
+        were stored again since, drops exactly its current answers and
+        frees their room.
+        """
+        self.cache = ResponseCache(budget=4 * (ENTRY_COST + 243) + 10)
+        for name in "abcde":
+            self.put(Query(f"/{name}/"), name.encode() * 240)
+        self.cache.invalidate("/a/")
+        self.put(Query("/b/", "newest"), b"B" * 240)
+        self.cache.invalidate("/b/")
+        self.assertIsNone(self.cache.get(Query("/b/")))
+        self.assertIsNone(self.cache.get(Query("/b/", "newest")))
+        for name in "fg":
+            self.put(Query(f"/{name}/"), name.encode() * 240)
+        for name in "cdefg"[1:]:
+            self.assertIsNotNone(self.cache.get(Query(f"/{name}/")), name)
+
     def test_large_answer_not_kept(self) -> None:
         """
         An answer larger than a quarter of the budget is not kept at all.
