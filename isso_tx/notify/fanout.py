@@ -17,7 +17,7 @@ from twisted.logger import Logger
 from ..signing import Signer
 from ..store.rows import PENDING
 from .events import CommentEvent
-from .mails import moderation_link
+from .links import moderation_link
 
 
 class Notifier(Protocol):
