@@ -4,12 +4,14 @@ One configured site: its database, its settings, and its web resource.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
-from twisted.web.resource import IResource
+from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource, Resource
 
 from .addresses import Origins, ProxyPolicy
 from .caches import ResponseCache
@@ -31,8 +33,6 @@ from .rendering import Renderer
 from .settings import SiteConfig
 from .signing import Signer
 from .titles import TitleFetcher
-from .views.admin import AdminPanel
-from .views.admin_auth import AdminSessions
 from .views.comments import CommentsAPI
 from .views.counts import CountResource
 from .views.health import HealthCheck, HealthResource
@@ -258,6 +258,37 @@ class CommentSite(MultiService):
             self.client_config,
             self.metrics,
         )
+        admin: IResource
+        if config.admin.enabled:
+            admin = self._admin_resource(addressing)
+        else:
+            # A disabled panel only says so, to the rare visitor of
+            # /admin/: its modules and templates (half a megabyte) are
+            # loaded at the first such request (about 10 ms, once), not
+            # with the daemon.
+            admin = _BuiltOnFirstRequest(lambda: self._admin_resource(addressing))
+        mail_links = ModerationPages(
+            self.moderation, self.signer, self.database, self.origins, addressing
+        )
+        return SiteResource(
+            self.origins,
+            addressing,
+            thread,
+            counts,
+            api.app.resource(),
+            StaticResource(load_assets()),
+            admin=admin,
+            mail_links=mail_links.app.resource(),
+            health=HealthResource(self.health),
+            metrics=self.metrics,
+        )
+
+
+    def _admin_resource(self, addressing: Addressing) -> IResource:
+        from .views.admin import AdminPanel
+        from .views.admin_auth import AdminSessions
+
+        config = self.config
         sessions = AdminSessions(
             config.admin.password, self.signer, self.database, addressing, self.clock
         )
@@ -272,21 +303,27 @@ class CommentSite(MultiService):
             addressing,
             self.clock,
         )
-        mail_links = ModerationPages(
-            self.moderation, self.signer, self.database, self.origins, addressing
-        )
-        return SiteResource(
-            self.origins,
-            addressing,
-            thread,
-            counts,
-            api.app.resource(),
-            StaticResource(load_assets()),
-            admin=admin.app.resource(),
-            mail_links=mail_links.app.resource(),
-            health=HealthResource(self.health),
-            metrics=self.metrics,
-        )
+        resource: IResource = admin.app.resource()
+        return resource
+
+
+class _BuiltOnFirstRequest(Resource):
+    """
+    Renders every request with a resource built by C{build} when the first
+    request comes.
+    """
+
+    isLeaf = True
+
+    def __init__(self, build: Callable[[], IResource]) -> None:
+        super().__init__()
+        self._build = build
+        self._built: IResource | None = None
+
+    def render(self, request: IRequest) -> Any:
+        if self._built is None:
+            self._built = self._build()
+        return self._built.render(request)
 
 
 def open_site(
