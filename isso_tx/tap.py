@@ -409,8 +409,8 @@ def one_malloc_arena() -> None:
     By default each thread that allocates gets an arena of its own (up to 8
     per CPU), and what is freed in one is reused by that thread only: the
     database's thread and each pool thread that renders Markdown kept
-    memory of their own (0.6 MiB of the daemon's peak under the benchmark
-    with 3 to 5 threads, more with more).  Python allocates holding its
+    memory of their own (0.6 to 0.8 MiB of the daemon's peak in
+    bench/memory_cost.py, with 3 to 5 threads; more with more threads).  Python allocates holding its
     interpreter lock, so the threads hardly ever wait for the one arena.
     Must run before any thread starts; does nothing on another C library.
     """
