@@ -263,11 +263,11 @@ class CommentSite(MultiService):
         else:
             # A disabled panel only says so, to the rare visitor of
             # /admin/: its modules and templates (half a megabyte) are
-            # loaded at the first such request (about 10 ms, once), not
+            # loaded at the first such request (about 13 ms, once), not
             # with the daemon.
             admin = _BuiltOnFirstRequest(lambda: self._admin_resource(addressing))
         # The pages behind the links the owner is sent (stdout or mail) are
-        # built at the first click on one (about 5 ms, once), and so is
+        # built at the first click on one (about 6 ms, once), and so is
         # their module (0.2 MiB of the daemon).
         mail_links = _BuiltOnFirstRequest(
             lambda: self._mail_links_resource(addressing)
