@@ -35,7 +35,6 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-import regex
 from twisted.enterprise.adbapi import Transaction
 
 from .addresses import UNKNOWN_ADDRESS, anonymize
@@ -206,10 +205,22 @@ class InvalidRule(ValueError):
     """
 
 
+def _regex() -> Any:
+    # Imported at the first regular-expression rule rather than with the
+    # daemon: most sites have none, and the module with its C extension is
+    # over 1 MiB of the daemon's memory.  The import (about 25 ms) is paid
+    # once, by the owner adding the first such rule or by the database
+    # thread checking the first comment against one.
+    import regex
+
+    return regex
+
+
 @lru_cache(maxsize=512)
 def _pattern(value: str) -> Any:
     # Case-insensitive unless the pattern says (?-i); version 0 is re's
     # syntax, which the owner is likeliest to know.
+    regex = _regex()
     return regex.compile(value, regex.IGNORECASE | regex.VERSION0)
 
 
@@ -269,6 +280,7 @@ def normalise_rule(kind: str, action: str, value: str) -> str:
 
 
 def _check_pattern(value: str) -> str:
+    regex = _regex()
     try:
         pattern = _pattern(value)
     except (regex.error, OverflowError, RecursionError, ValueError) as e:
@@ -368,6 +380,7 @@ def match_rules(
         elif kind == "words":
             what = "the text" if _words(value).search(text) else ""
         elif kind == "regex":
+            regex = _regex()
             if deadline is None:
                 deadline = monotonic() + budget
             remaining = deadline - monotonic()

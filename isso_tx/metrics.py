@@ -8,6 +8,10 @@ label value of its own choosing, so a visitor cannot make the metrics
 grow.  Values read from the database (comments awaiting moderation, the
 outbox) are read when the metrics are scraped, through the site's pool,
 never on the reactor's thread.
+
+A daemon without C{[server] metrics-listen} serves no metrics: it then
+counts nothing, and does not even import prometheus_client (nearly 1 MiB
+of its memory, with the modules it brings).
 """
 
 from __future__ import annotations
@@ -15,9 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily
-from prometheus_client.exposition import generate_latest
 from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
@@ -87,14 +88,21 @@ class Metrics:
         """
         @param served: whether the metrics are served (the daemon has a
             C{[server] metrics-listen} address).  When nobody can read
-            them, requests and database calls are not timed: that costs
-            every request, for nothing.
+            them, nothing is counted (counting costs every request, for
+            nothing) and there is no registry.
         """
         self.clock = clock
         self.served = served
-        self.registry = CollectorRegistry()
         self.sites: list[SiteMetrics] = []
-        registry = self.registry
+        if served:
+            self._register()
+
+    def _register(self) -> None:
+        # Imported here, only by a daemon that serves its metrics: see the
+        # module's docstring.
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.registry = registry = CollectorRegistry()
         self.http_requests = Counter(
             "isso_http_requests",
             "HTTP requests answered, by route (a fixed set of names; unknown "
@@ -180,6 +188,8 @@ class Metrics:
         """
         Return every metric in Prometheus' text format.
         """
+        from prometheus_client.exposition import generate_latest
+
         return generate_latest(self.registry)
 
 
@@ -198,6 +208,8 @@ class SiteMetrics:
         # The response cache whose counts are reported (see _CacheCollector).
         self.cache: Any = None
         self._by_request: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        if not metrics.served:
+            return
         for kind in OUTBOX_KINDS:
             metrics.outbox_sent.labels(name, kind)
             metrics.outbox_failed.labels(name, kind)
@@ -245,12 +257,16 @@ class SiteMetrics:
         """
         Count a comment the API stored, C{"published"} or C{"pending"}.
         """
+        if not self.metrics.served:
+            return
         self.metrics.comments_created.labels(self.name, mode).inc()
 
     def comment_refused(self, reason: str) -> None:
         """
         Count a comment the guard refused, by the rule's name.
         """
+        if not self.metrics.served:
+            return
         self.metrics.comments_refused.labels(
             self.name, one_of(reason, REFUSAL_REASONS)
         ).inc()
@@ -261,12 +277,16 @@ class SiteMetrics:
         """
         Count a message delivered from the outbox.
         """
+        if not self.metrics.served:
+            return
         self.metrics.outbox_sent.labels(self.name, one_of(kind, OUTBOX_KINDS)).inc()
 
     def outbox_failed(self, kind: str) -> None:
         """
         Count a message given up.
         """
+        if not self.metrics.served:
+            return
         self.metrics.outbox_failed.labels(
             self.name, one_of(kind, OUTBOX_KINDS)
         ).inc()
@@ -304,7 +324,7 @@ class SiteMetrics:
         """
         Read the comments awaiting moderation and the outbox's counts.
         """
-        if self._database is None:
+        if self._database is None or not self.metrics.served:
             return succeed(None)
         d = self._database.run(status_interaction)
         d.addTimeout(REFRESH_TIMEOUT, self._clock)
@@ -340,14 +360,16 @@ class _CacheCollector:
     def describe(self) -> list[Any]:
         return [self._family()]
 
-    def _family(self) -> CounterMetricFamily:
+    def _family(self) -> Any:
+        from prometheus_client.core import CounterMetricFamily
+
         return CounterMetricFamily(
             "isso_response_cache_requests",
             "Lookups in the response cache of GET /, found (hit) or not (miss).",
             labels=["site", "result"],
         )
 
-    def collect(self) -> Iterator[CounterMetricFamily]:
+    def collect(self) -> Iterator[Any]:
         family = self._family()
         for site in self._metrics.sites:
             if site.cache is not None:

@@ -18,7 +18,6 @@ from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web.client import Agent, ResponseDone
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IAgent
@@ -108,7 +107,18 @@ class TitleFetcher:
             parses pages (html5lib is slow, pages may be large).
         """
         self._reactor = reactor
-        self._agent = agent if agent is not None else Agent(reactor)
+        self._given_agent = agent
+
+    @property
+    def _agent(self) -> IAgent:
+        if self._given_agent is None:
+            # Imported when the first page is fetched, not with the daemon:
+            # most comments come with their page's title, and the HTTP
+            # client's modules weigh a third of a megabyte.
+            from twisted.web.client import Agent
+
+            self._given_agent = Agent(self._reactor)
+        return self._given_agent
 
     async def fetch(self, origin: str, uri: str) -> tuple[str, str] | None:
         """
@@ -191,6 +201,8 @@ class _LimitedBody(Protocol):
     def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
         if self.done.called:
             return
+        from twisted.web.client import ResponseDone  # loaded with the agent
+
         if reason.check(ResponseDone, PotentialDataLoss):
             self.done.callback(b"".join(self._chunks))
         else:

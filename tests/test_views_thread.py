@@ -5,7 +5,12 @@ parameters, and its response cache.
 
 from __future__ import annotations
 
+import json
+
+from twisted.trial.unittest import SynchronousTestCase
+
 from isso_tx.views.bodies import PIECE
+from isso_tx.views.thread import thread_json
 
 from .fast_support import ViewTestCase
 
@@ -259,3 +264,34 @@ class LargeThreadTests(ViewTestCase):
         self.assertGreater(len(first.body), PIECE)
         self.assertEqual(len(first.json()["replies"]), 60)
         self.assertEqual(again.body, first.body)
+
+
+class ThreadJsonTests(SynchronousTestCase):
+    """
+    The bytes of a thread's answer.
+    """
+
+    def test_same_bytes_as_json_dumps(self) -> None:
+        """
+        A thread's answer, encoded a comment at a time, is byte for byte
+        what C{json.dumps} makes of it: with replies, with none, with
+        non-ASCII and quoted text, and with the answer's keys in any order.
+        """
+        comment = {
+            "id": 7, "parent": None, "created": 1700000000.25, "mode": 1,
+            "text": '<p>Caf\u00e9 \u201cquoted\u201d "replies": []</p>',
+            "author": "\u00c5sa", "website": None, "likes": 0, "hash": "ab12",
+            "total_replies": 1, "hidden_replies": 0,
+            "replies": [{"id": 8, "parent": 7, "text": "<p>\U0001f600</p>"}],
+        }
+        config = {"reply-to-self": False, "gravatar": False, "feed": True}
+        answers = [
+            {"id": None, "total_replies": 2, "hidden_replies": 0,
+             "replies": [comment, dict(comment, id=9, replies=[])], "config": config},
+            {"id": 7, "total_replies": 0, "hidden_replies": 0, "replies": [],
+             "config": config},
+            {"replies": [comment], "id": None, "config": {}},
+        ]
+        for answer in answers:
+            self.assertEqual(thread_json(answer), json.dumps(answer).encode("ascii"))
+

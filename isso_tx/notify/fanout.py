@@ -18,7 +18,7 @@ from ..logs import PerRequestLogger
 from ..signing import Signer
 from ..store.rows import PENDING
 from .events import CommentEvent
-from .mails import moderation_link
+from .links import moderation_link
 
 
 class Notifier(Protocol):

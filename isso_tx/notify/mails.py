@@ -18,14 +18,7 @@ from urllib.parse import quote
 from ..signing import Signer
 from ..store.rows import PENDING
 from .events import CommentEvent
-
-
-def moderation_link(
-    signer: Signer, endpoint: str, comment_id: int, action: str
-) -> str:
-    key = signer.moderation_key(comment_id)
-    return f"{endpoint}/id/{comment_id}/{action}/{key}"
-
+from .links import moderation_link
 
 # Shown as the sender's name when [smtp] from gives none.
 SENDER_NAME = "Comment notifications"

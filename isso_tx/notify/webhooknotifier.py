@@ -20,7 +20,7 @@ from ..store.threads import thread_interaction
 from ..webhooks import WebhookSender
 from .events import CommentEvent
 from .hooks import Happening, webhook_body
-from .mails import moderation_link
+from .links import moderation_link
 
 # The moderation links each event carries.
 _LINKS = {

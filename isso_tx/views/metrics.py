@@ -5,7 +5,6 @@ on C{[server] metrics-listen}.
 
 from __future__ import annotations
 
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
@@ -36,6 +35,10 @@ class MetricsResource(Resource):
         request.notifyFinish().addErrback(gone.append)
 
         def answer(_: object) -> None:
+            # Imported with the metrics, only when they are served (see
+            # isso_tx.metrics).
+            from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
             if gone:
                 return
             request.setHeader(b"content-type", CONTENT_TYPE_LATEST.encode("ascii"))

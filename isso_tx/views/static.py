@@ -31,6 +31,7 @@ _TYPES = {
     ".html": b"text/html; charset=utf-8",
     ".svg": b"image/svg+xml",
     ".map": b"application/json",
+    ".json": b"application/json",
 }
 
 
