@@ -434,6 +434,27 @@ def note_match(txn: Transaction, match: Match, now: float) -> None:
         rule_matched_interaction(txn, match.rule.id, now)
 
 
+def hold_reason(
+    txn: Transaction,
+    config: GuardConfig,
+    match: Match | None,
+    rendered: str,
+    now: float,
+) -> str | None:
+    """
+    Say why a comment that no rule refused waits for moderation, new or
+    edited: the holding rule that matched it (counted now, in the storing
+    transaction), else the link limit; None if it need not wait.
+
+    @param match: what L{check_rules} returned for the comment.
+    @param rendered: the comment's HTML, as readers get it.
+    """
+    if match is not None:
+        note_match(txn, match, now)
+        return match.describe()
+    return too_many_links(config, rendered)
+
+
 # The link limit.
 
 _LINK = re.compile(r"<a\s[^>]*\bhref=", re.IGNORECASE)
