@@ -13,9 +13,9 @@ read by that same transaction, so every daemon of a site obeys a new rule
 from its commit on.  A rule refuses or holds a comment whose network (as
 stored: anonymised), e-mail, author name, website domain (or a subdomain)
 or text (words, or a regular expression) matches; a writer's edit is
-checked the same way (L{isso_tx.store.comments.edit_comment_interaction}),
-as is the link limit.  Regular expressions run
-on the C{regex} module with a time limit: Python's C{re} cannot be
+checked the same way, and against the link limit
+(L{isso_tx.store.comments.edit_comment_interaction}).  Regular expressions
+run on the C{regex} module with a time limit: Python's C{re} cannot be
 interrupted and holds the interpreter's lock while it backtracks, so a
 catastrophic pattern would stall every request of the daemon, and a thread
 with a deadline could not stop it.  A comment that the regular expressions

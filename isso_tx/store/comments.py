@@ -267,7 +267,8 @@ def edit_comment_interaction(
     Apply a writer's edit under the owner's rules and the link limit, as a
     new comment would be: a holding rule or too many links store the edit
     but send the comment back to moderation.  (The owner's own edits, in
-    the admin panel, use L{update_comment_interaction} unchecked.)
+    the admin panel or from a mail's link, use L{update_comment_interaction}
+    unchecked.)
 
     The rules see the comment as it would be after the edit: the new text,
     the new author and website if the edit changes them, else the stored
@@ -304,7 +305,8 @@ def edit_comment_interaction(
         # publish it again (the owner decides).  A deleted comment stays
         # deleted.
         changes = {**changes, "mode": PENDING}
-    return Edited(update_comment_interaction(txn, comment_id, changes, rendering), held)
+    updated = update_comment_interaction(txn, comment_id, changes, rendering)
+    return Edited(updated, held)
 
 
 def remove_stale_placeholders(txn: Transaction) -> None:
