@@ -12,8 +12,10 @@ The owner's rules (L{isso_tx.store.rules}, managed in the admin panel) are
 read by that same transaction, so every daemon of a site obeys a new rule
 from its commit on.  A rule refuses or holds a comment whose network (as
 stored: anonymised), e-mail, author name, website domain (or a subdomain)
-or text (words, or a regular expression) matches.  Regular expressions run
-on the C{regex} module with a time limit: Python's C{re} cannot be
+or text (words, or a regular expression) matches; a writer's edit is
+checked the same way, and against the link limit
+(L{isso_tx.store.comments.edit_comment_interaction}).  Regular expressions
+run on the C{regex} module with a time limit: Python's C{re} cannot be
 interrupted and holds the interpreter's lock while it backtracks, so a
 catastrophic pattern would stall every request of the daemon, and a thread
 with a deadline could not stop it.  A comment that the regular expressions
@@ -432,6 +434,27 @@ def note_match(txn: Transaction, match: Match, now: float) -> None:
     """
     if not match.timed_out:
         rule_matched_interaction(txn, match.rule.id, now)
+
+
+def hold_reason(
+    txn: Transaction,
+    config: GuardConfig,
+    match: Match | None,
+    rendered: str,
+    now: float,
+) -> str | None:
+    """
+    Say why a comment that no rule refused waits for moderation, new or
+    edited: the holding rule that matched it (counted now, in the storing
+    transaction), else the link limit; None if it need not wait.
+
+    @param match: what L{check_rules} returned for the comment.
+    @param rendered: the comment's HTML, as readers get it.
+    """
+    if match is not None:
+        note_match(txn, match, now)
+        return match.describe()
+    return too_many_links(config, rendered)
 
 
 # The link limit.

@@ -842,10 +842,10 @@ class CachedReadingTests(ViewTestCase):
         self.assertEqual(self.database.calls, calls)
 
 
-class SpamTests(ViewTestCase):
+class SpamTestCase(ViewTestCase):
     """
-    C{POST /new} under the owner's rules, the link limit and the honeypot:
-    refusals keep Isso's 403 and message and say why in C{X-Isso-Refusal}.
+    A site with the link limit at 2, rules written straight into its
+    database, and its refusals counted.
     """
 
     config = (
@@ -866,6 +866,13 @@ class SpamTests(ViewTestCase):
         return self.site.metrics.metrics.registry.get_sample_value(
             "isso_comments_refused_total", {"site": "default", "reason": reason}
         )
+
+
+class SpamTests(SpamTestCase):
+    """
+    C{POST /new} under the owner's rules, the link limit and the honeypot:
+    refusals keep Isso's 403 and message and say why in C{X-Isso-Refusal}.
+    """
 
     def test_honeypot(self) -> None:
         """
@@ -1001,3 +1008,184 @@ class SpamTests(ViewTestCase):
         )
         self.assertEqual(response.code, 202)
         self.assertEqual(len(self.thread()["replies"]), 1)
+
+
+class EditSpamTests(SpamTestCase):
+    """
+    C{PUT /id/<id>}, a writer's edit, under the owner's rules and the link
+    limit, as a new comment is: a harmless comment cannot be edited into
+    the spam the rules would have refused.
+    """
+
+    def stored(self, comment_id: int = 1) -> tuple[str, int]:
+        """
+        Return the stored text and mode of a comment.
+        """
+        [row] = self.database.query(
+            "SELECT text, mode FROM comments WHERE id = ?", comment_id
+        )
+        return row["text"], row["mode"]
+
+    def test_refused(self) -> None:
+        """
+        An edit whose new text, name or website matches a refusing rule
+        gets Isso's 403 with the reason "rule", changes nothing, and is
+        counted and logged like a refused comment.
+        """
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        self.add_rule("words", "cheap watches")
+        self.add_rule("regex", r"ch[e3]ap\s+pills")
+        self.add_rule("author", "Spam Bot")
+        self.add_rule("domain", "shop.example")
+        self.post_comment(author="me", website="http://me.example/")
+        edits = [
+            {"text": "Cheap  WATCHES here"},
+            {"text": "ch3ap pills"},
+            {"text": "Hello", "author": "spam bot"},
+            {"text": "Hello", "website": "https://www.shop.example/buy"},
+        ]
+        for edit in edits:
+            response = self.browser.put("/id/1", edit, headers=JSON_ACCEPT)
+            self.assertEqual(response.code, 403, edit)
+            self.assertEqual(response.header("x-isso-refusal"), "rule")
+            self.assertEqual(
+                response.json()["message"],
+                "403 Forbidden: the comment was not accepted",
+            )
+        [row] = self.database.query(
+            "SELECT text, author, website, modified, mode FROM comments"
+        )
+        self.assertEqual(
+            tuple(row), ("Lorem ipsum ...", "me", "http://me.example/", None, 1)
+        )
+        matches = self.database.query("SELECT matches, last_match FROM isso_tx_rules")
+        self.assertEqual([tuple(r) for r in matches], [(1, START)] * 4)
+        self.assertEqual(self.refused_count("rule"), 4)
+        self.assertIn(
+            "Refused an edit of comment 1 on /path/ from 192.0.2.0: rule 1 (refuse "
+            "words 'cheap watches') matched the text",
+            [formatEvent(event) for event in events],
+        )
+
+    def test_stored_email_and_network(self) -> None:
+        """
+        An e-mail or network rule added after the comment was posted
+        refuses its edits: the rules see the comment's stored e-mail and
+        the network the edit comes from.
+        """
+        self.post_comment(email="spam@example.org")
+        self.add_rule("email", "spam@example.org")
+        self.assertEqual(self.browser.put("/id/1", {"text": "Hello"}).code, 403)
+        self.database.execute("DELETE FROM isso_tx_rules")
+        self.add_rule("network", "192.0.2.0")
+        self.assertEqual(self.browser.put("/id/1", {"text": "Hello"}).code, 403)
+        self.assertEqual(self.stored(), ("Lorem ipsum ...", 1))
+
+    def test_held(self) -> None:
+        """
+        An edit matching a holding rule is saved, but the comment leaves the
+        thread, its count and feed for the moderation queue, the answer says
+        so (mode 2), the log says why; a harmless edit after it does not
+        publish it again.
+        """
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        self.add_rule("words", "casino", "hold")
+        self.post_comment()
+        self.assertEqual(len(self.thread()["replies"]), 1)
+        self.assertEqual(self.browser.post("/count", ["/path/"]).json(), [1])
+        response = self.browser.put("/id/1", {"text": "Best casino bonus"})
+        self.assertEqual(response.code, 200)
+        self.assertEqual(
+            (response.json()["mode"], response.json()["text"]),
+            (2, "<p>Best casino bonus</p>"),
+        )
+        self.assertEqual(self.thread()["replies"], [])
+        self.assertEqual(self.browser.post("/count", ["/path/"]).json(), [0])
+        self.assertEqual(self.stored(), ("Best casino bonus", 2))
+        [row] = self.database.query("SELECT matches, last_match FROM isso_tx_rules")
+        self.assertEqual(tuple(row), (1, START))
+        self.assertIn(
+            "Comment 1 on /path/ from 192.0.2.0 held for moderation after an edit: "
+            "rule 1 (hold words 'casino') matched the text",
+            [formatEvent(event) for event in events],
+        )
+        response = self.browser.put("/id/1", {"text": "Hello again"})
+        self.assertEqual((response.code, response.json()["mode"]), (200, 2))
+        self.assertEqual(self.thread()["replies"], [])
+
+    def test_max_links(self) -> None:
+        """
+        An edit that gives a comment more links than [guard] max-links sends
+        it back to moderation; one that gives it as many keeps it published.
+        """
+        self.post_comment()
+        self.post_comment()
+        two = "[a](https://a.example) and <https://b.example>"
+        response = self.browser.put("/id/1", {"text": two})
+        self.assertEqual((response.code, response.json()["mode"]), (200, 1))
+        response = self.browser.put("/id/2", {"text": two + " <https://c.example>"})
+        self.assertEqual((response.code, response.json()["mode"]), (200, 2))
+        self.assertEqual([c["id"] for c in self.thread()["replies"]], [1])
+
+    def test_regex_undecided(self) -> None:
+        """
+        An edit the site's patterns cannot decide within their time budget
+        is saved but held for moderation, never published unchecked.
+        """
+        # Stored as another program might: the panel refuses such a pattern.
+        self.add_rule("regex", r"(a|aa)+$")
+        self.post_comment()
+        response = self.browser.put("/id/1", {"text": "a" * 60 + "b"})
+        self.assertEqual((response.code, response.json()["mode"]), (200, 2))
+        [row] = self.database.query("SELECT matches FROM isso_tx_rules")
+        self.assertEqual(row["matches"], 0)
+
+    def test_nothing_matched(self) -> None:
+        """
+        An edit that matches no rule and stays within the link limit is
+        saved and published as before, and counts no rule's match.
+        """
+        self.add_rule("words", "casino")
+        self.add_rule("author", "Spam Bot", "hold")
+        self.post_comment()
+        response = self.browser.put("/id/1", {"text": "Hello *World*", "author": "Bot"})
+        self.assertEqual(response.code, 200)
+        self.assertEqual(
+            (response.json()["text"], response.json()["mode"]),
+            ("<p>Hello <em>World</em></p>", 1),
+        )
+        self.assertEqual(self.thread()["replies"][0]["author"], "Bot")
+        matches = self.database.query("SELECT matches FROM isso_tx_rules")
+        self.assertEqual([r["matches"] for r in matches], [0, 0])
+        self.assertEqual(self.refused_count("rule"), 0)
+
+    def test_owner_unchecked(self) -> None:
+        """
+        The site owner's edit in the admin panel is saved as typed, though
+        the rules and the link limit would refuse or hold a writer's.
+        """
+        password = "correct horse battery staple"
+        site = self.open(
+            self.config + f"[admin]\nenabled = true\npassword = {password}\n",
+            name="panel",
+        )
+        self.site = site
+        self.resource = site.resource()
+        self.browser = self.reader()
+        self.post_comment()
+        self.add_rule("words", "casino")
+        self.add_rule("words", "poker", "hold")
+        owner = self.reader("203.0.113.5")
+        response = owner.post("/login/", form={"password": password})
+        self.assertEqual(response.code, 302)
+        panel = owner.get("/admin/?mode=1").body
+        csrf = re.search(rb'name="csrf" value="([^"]+)"', panel).group(1).decode()
+        text = "casino poker <https://a.example> <https://b.example> <https://c.ex>"
+        response = owner.post("/admin/action", form={
+            "csrf": csrf, "action": "edit", "id": [1], "text": text, "author": "",
+            "email": "", "website": "",
+        })
+        self.assertEqual(response.code, 303)
+        self.assertEqual(self.stored(), (text, 1))
+        matches = self.database.query("SELECT matches FROM isso_tx_rules")
+        self.assertEqual([r["matches"] for r in matches], [0, 0])

@@ -234,6 +234,8 @@ export function insert(comment, scroll) {
         (rv) => {
           edit.removeAttribute("aria-disabled");
           comment.text = rv.text;
+          // a spam rule or the link limit may send the edit to moderation
+          if (rv.mode == 2) announce((note.textContent = t("comment-queued")));
           finish();
         },
         (err) => {

@@ -1,6 +1,7 @@
 """
 Reading and writing one comment: storing a new one (after the guard),
-an edit, a deletion, and the latest comments of the site.
+an edit (a writer's under the owner's rules), a deletion, and the latest
+comments of the site.
 
 Like every query of the store, these run in one transaction and do no
 network I/O and no heavy hashing, because while one runs every other
@@ -21,8 +22,7 @@ from ..guard import (
     Submission,
     check_guard,
     check_rules,
-    note_match,
-    too_many_links,
+    hold_reason,
 )
 from ..settings import GuardConfig
 from .renderings import Rendering, store_rendering
@@ -155,11 +155,7 @@ def new_comment_interaction(
     )
     rule = check_rules(txn, submission)
     check_guard(txn, guard, submission, now, edit_window)
-    held = None
-    if rule is not None:
-        note_match(txn, rule, now)
-        held = rule.describe()
-    held = held or too_many_links(guard, comment.rendering.html)
+    held = hold_reason(txn, guard, rule, comment.rendering.html, now)
 
     created = thread is None
     if thread is None:
@@ -244,6 +240,73 @@ def update_comment_interaction(
     row = rows[0]
     del row["source"]
     return row
+
+
+@dataclass(frozen=True)
+class Edited:
+    """
+    What a writer's edit made: the comment's row (None if it is gone), and
+    why the edit sent it back to moderation (None if it did not).
+    """
+
+    comment: dict[str, Any] | None
+    held: str | None = None
+
+
+def edit_comment_interaction(
+    txn: Transaction,
+    comment_id: int,
+    changes: dict[str, Any],
+    rendering: Rendering,
+    *,
+    address: str,
+    now: float,
+    guard: GuardConfig,
+) -> Edited:
+    """
+    Apply a writer's edit under the owner's rules and the link limit, as a
+    new comment would be: a holding rule or too many links store the edit
+    but send the comment back to moderation.  (The owner's own edits, in
+    the admin panel or from a mail's link, use L{update_comment_interaction}
+    unchecked.)
+
+    The rules see the comment as it would be after the edit: the new text,
+    the new author and website if the edit changes them, else the stored
+    ones; the stored e-mail (an edit cannot change it); and C{address}, the
+    network the edit comes from, as a new comment from the writer would be
+    judged by.  The guard's other limits (rate, replies, required fields)
+    are about posting, and apply to new comments only, as in Isso.
+
+    @raise isso_tx.guard.GuardRejection: a rule refuses the edit; nothing
+        is changed.
+    """
+    txn.execute(
+        "SELECT c.tid, c.parent, c.mode, c.author, c.email, c.website, t.uri "
+        "FROM comments c LEFT JOIN threads t ON t.id = c.tid WHERE c.id = ?",
+        (comment_id,),
+    )
+    stored = txn.fetchone()
+    if stored is None:
+        return Edited(None)
+    submission = Submission(
+        uri=stored["uri"],
+        thread_id=stored["tid"],
+        address=address,
+        replied_to=stored["parent"],
+        author=changes.get("author", stored["author"]),
+        email=stored["email"],
+        website=changes.get("website", stored["website"]),
+        text=changes["text"],
+    )
+    rule = check_rules(txn, submission)
+    held = hold_reason(txn, guard, rule, rendering.html, now)
+    if held is not None and stored["mode"] == PUBLISHED:
+        # Back to the moderation queue; a later harmless edit does not
+        # publish it again (the owner decides).  A deleted comment stays
+        # deleted.
+        changes = {**changes, "mode": PENDING}
+    updated = update_comment_interaction(txn, comment_id, changes, rendering)
+    return Edited(updated, held)
 
 
 def remove_stale_placeholders(txn: Transaction) -> None:

@@ -35,9 +35,9 @@ from ..store.comments import (
     Stored,
     comment_interaction,
     delete_comment_interaction,
+    edit_comment_interaction,
     latest_interaction,
     new_comment_interaction,
-    update_comment_interaction,
 )
 from ..store.rows import PENDING
 from ..store.rules import rule_matched_interaction
@@ -384,17 +384,24 @@ class CommentsAPI:
         return json_body(request, body, 202 if row["mode"] == PENDING else 201)
 
     async def _refuse(
-        self, request: IRequest, uri: str, address: str, refusal: GuardRejection
+        self,
+        request: IRequest,
+        uri: str,
+        address: str,
+        refusal: GuardRejection,
+        what: str = "a comment",
     ) -> NoReturn:
         """
-        Count, log and answer a refused comment: Isso's 403 with its
+        Count, log and answer a refused comment or edit: Isso's 403 with its
         message, and the reason in C{X-Isso-Refusal} for our client.
 
+        @param what: what was refused, for the log.
         @raise Forbidden: always.
         """
         self._metrics.comment_refused(refusal.kind)
         self.log.info(
-            "Refused a comment on {uri} from {address}: {reason}",
+            "Refused {what} on {uri} from {address}: {reason}",
+            what=what,
             uri=uri,
             address=address,
             reason=refusal.detail,
@@ -432,14 +439,39 @@ class CommentsAPI:
             changes = edit_fields(read_json(request))
         except InvalidComment as e:
             raise BadRequest(str(e)) from e
-        changes["modified"] = self._clock.seconds()
+        now = self._clock.seconds()
+        changes["modified"] = now
         rendering = await self._renderer.render(changes["text"])
-        updated = await self._database.run(
-            update_comment_interaction, comment_id, changes, rendering
-        )
+        address = self._addressing.client_network(request)
+        try:
+            edited = await self._database.run(
+                edit_comment_interaction,
+                comment_id,
+                changes,
+                rendering,
+                address=address,
+                now=now,
+                guard=self._config.guard,
+            )
+        except GuardRejection as e:
+            await self._refuse(
+                request, row["uri"], address, e, what=f"an edit of comment {comment_id}"
+            )
+        updated = edited.comment
         if updated is None:
             raise NotFound("no such comment")
         self._responses.invalidate(row["uri"])
+        if edited.held is not None:
+            # Isso's client shows what the answer carries: mode 2 says the
+            # comment waits for moderation again.
+            self.log.info(
+                "Comment {id} on {uri} from {address} held for moderation "
+                "after an edit: {why}",
+                id=comment_id,
+                uri=row["uri"],
+                address=address,
+                why=edited.held,
+            )
         body = public_comment(updated)
         self._notifiers.comment_edited(comment_id, body)
         # A fresh cookie opens a new edit window, as Isso's edit does.

@@ -1,7 +1,7 @@
 // Scenario "refusal" (issue 14): the postbox's honeypot and what a refused or
-// failed post tells the commenter.
+// failed post tells the commenter; an edit the link limit holds.
 //   node tests/browser/refusal.mjs --server URL
-// The server must run its guard with [guard] ratelimit = 2 (trial's
+// The server must run its guard with [guard] ratelimit = 2, max-links = 1 (trial's
 // tests/slow/test_client.py starts one); not part of run-all.mjs, whose
 // servers run without the guard.
 import { FEEDBACK } from "../../client/i18n/feedback.js";
@@ -69,7 +69,8 @@ scenario("refusal", async (t) => {
   check((await reader.locator("#isso-postbox-author, #isso-postbox-email, #isso-postbox-website").count()) == 3, "the postbox keeps its ids (#isso-postbox-author/-email/-website)");
   let res = await post(reader, "A reader's comment");
   check(res && res.status() == 201, "the reader's comment is answered 201", res && res.status());
-  await reader.waitForSelector(`#isso-${(await res.json()).id}`);
+  const mine = await res.json();
+  await reader.waitForSelector(`#isso-${mine.id}`);
   check(reader.posted.length == 1 && !("phone" in reader.posted[0]), "the reader's POST /new carries no phone key", reader.posted);
   check(reader.fetchedMessages.length == 0, "a post that succeeds fetches no failure messages", reader.fetchedMessages);
 
@@ -129,4 +130,22 @@ scenario("refusal", async (t) => {
   await bot.click(`${box} input[type=submit]`);
   check((await errorText(bot, busy)) == busy, `no answer at all: "${busy}"`);
   check((await bot.inputValue(`${box} textarea`)) == "Hello?", "the typed text stays in the postbox");
+
+  // ---- the reader edits their comment past [guard] max-links = 1
+  const m = `#isso-${mine.id}`;
+  const footer = `${m} > .isso-text-wrapper > .isso-comment-footer`;
+  const editArea = `${m} > .isso-text-wrapper > .isso-textarea-wrapper > textarea.isso-textarea`;
+  await Promise.all([reader.waitForResponse((r) => r.url().includes(`/id/${mine.id}?plain=1`)), reader.click(`${footer} > a.isso-edit`)]);
+  await reader.waitForSelector(editArea);
+  await reader.fill(editArea, "See <https://a.example> and <https://b.example>");
+  const [put] = await Promise.all([reader.waitForResponse((r) => r.request().method() == "PUT"), reader.click(`${footer} > a.isso-edit`)]);
+  check(put.status() == 200 && (await put.json()).mode == 2, "the edit is saved but held: 200, mode 2", put.status());
+  await reader.waitForSelector(`${m} > .isso-text-wrapper > .isso-text a[href="https://b.example"]`);
+  const queued = await reader.textContent(`${m} .isso-comment-header > .isso-note`);
+  check(queued == "Comment in queue for moderation.", 'the comment now says "Comment in queue for moderation."', queued);
+  // (announce() sets the text after a tick)
+  const live = "#isso-thread > .isso-status";
+  await reader.waitForFunction(([sel, text]) => document.querySelector(sel)?.textContent == text, [live, queued], { timeout: t.opts.timeout }).catch(() => {});
+  const status = await reader.textContent(live);
+  check(status == queued, "... and it is announced to screen readers", status);
 });

@@ -166,8 +166,8 @@ class BrowserScenarioTests(TestCase):
     # votes.mjs can pose as several readers with X-Forwarded-For).
     normal = "[guard]\nenabled = false\n"
     moderated = "[guard]\nenabled = false\n[moderation]\nenabled = true\n"
-    # refusal.mjs needs the guard, with a limit it reaches quickly.
-    guarded = "[guard]\nenabled = true\nratelimit = 2\n"
+    # refusal.mjs needs the guard, with limits it reaches quickly.
+    guarded = "[guard]\nenabled = true\nratelimit = 2\nmax-links = 1\n"
 
     @inlineCallbacks
     def reserve_origin(self) -> Any:
@@ -312,6 +312,7 @@ class BrowserScenarioTests(TestCase):
         fills it is refused and nothing is stored; a refused or failed post
         says why in one sentence in the page's language (German for the
         rate limit, a generic one without X-Isso-Refusal, "busy" for a 503
-        or no answer) and keeps the typed text.
+        or no answer) and keeps the typed text; a comment edited past the
+        link limit says it waits for moderation.
         """
         return self.scenario("refusal", config=self.guarded)

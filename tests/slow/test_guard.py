@@ -348,3 +348,50 @@ class SpamDefenceTests(GuardTestCase):
             "/h/", text="see <https://a.example> and [b](https://b.example)"
         )
         self.assertEqual((one["mode"], two["mode"]), (1, 2))
+
+    @inlineCallbacks
+    def test_edits(self):
+        """
+        A published comment edited into what a refusing rule matches gets
+        403 "rule" and stays as it was; edited into what a holding rule
+        matches, or past max-links, it is saved but leaves the thread and
+        its count for the moderation queue.
+        """
+        first = yield self.post_comment("/e/", text="A fair remark")
+        second = yield self.post_comment("/e/", text="Another one")
+        response = yield self.client.get("/?uri=/e/")
+        self.assertEqual(len(response.json()["replies"]), 2)
+        self.add_rule("words", "cheap watches", "refuse")
+        self.add_rule("author", "Casino King", "hold")
+        response = yield self.client.put(
+            f"/id/{first['id']}", {"text": "Cheap watches!"}, headers=JSON
+        )
+        self.assertEqual(
+            (response.code, response.header("x-isso-refusal")), (403, "rule")
+        )
+        self.assertEqual(
+            response.json(), {"message": "403 Forbidden: the comment was not accepted"}
+        )
+        response = yield self.client.put(
+            f"/id/{first['id']}", {"text": "Fine", "author": "casino king"}
+        )
+        self.assertEqual((response.code, response.json()["mode"]), (200, 2))
+        response = yield self.client.put(
+            f"/id/{second['id']}",
+            {"text": "see <https://a.example> and <https://b.example>"},
+        )
+        self.assertEqual((response.code, response.json()["mode"]), (200, 2))
+        response = yield self.client.get("/?uri=/e/")
+        self.assertEqual((response.code, response.json()["replies"]), (200, []))
+        response = yield self.client.post("/count", ["/e/"])
+        self.assertEqual(response.json(), [0])
+        self.assertEqual(
+            self.stored("SELECT text, mode FROM comments ORDER BY id"),
+            [
+                ("Fine", 2),
+                ("see <https://a.example> and <https://b.example>", 2),
+            ],
+        )
+        self.assertEqual(
+            self.stored("SELECT matches FROM isso_tx_rules ORDER BY id"), [(1,), (1,)]
+        )

@@ -515,3 +515,28 @@ class SpamRulesTests(TwoDaemons):
             )
             obeyed += refused and code == 201
         self.assertEqual(obeyed, ROUNDS)
+
+    def test_held_edit_at_once(self) -> None:
+        """
+        Every time, a comment edited on one daemon into what a holding rule
+        matches is gone from the other daemon's next thread and count,
+        though both were cached just before.
+        """
+        session = self.sign_in(self.daemons[0])
+        self.rules_form(
+            self.daemons[0], session, action="add", kind="words", value="casino",
+            rule_action="hold", note="",
+        )
+        hidden = 0
+        for i, writer, reader in self.pairs():
+            uri = f"/held/{i}/"
+            comment_id, cookies = writer.new_comment(uri, "A fair remark")
+            self.assertEqual([c["id"] for c in reader.thread(uri)], [comment_id])
+            reader.request("POST", "/count", [uri])
+            code, _, body = writer.request(
+                "PUT", f"/id/{comment_id}", {"text": f"casino {i}"}, cookies=cookies
+            )
+            self.assertEqual((code, json.loads(body)["mode"]), (200, 2))
+            _, _, counts = reader.request("POST", "/count", [uri])
+            hidden += reader.thread(uri) == [] and json.loads(counts) == [0]
+        self.assertEqual(hidden, ROUNDS)

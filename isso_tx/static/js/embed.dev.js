@@ -448,6 +448,7 @@
           (rv) => {
             edit.removeAttribute("aria-disabled");
             comment.text = rv.text;
+            if (rv.mode == 2) announce(note.textContent = t14("comment-queued"));
             finish();
           },
           (err) => {
