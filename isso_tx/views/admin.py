@@ -5,11 +5,12 @@ The site owner signs in with C{[admin] password} and gets a signed session
 cookie; the panel lists comments by state (pending, approved, deleted), by
 thread and by search, and approves, edits and deletes them, one at a time
 or many at once; it bans a comment's writer (deletes the comment and adds
-refusing rules for its network and/or e-mail), and lists, adds and deletes
-the site's spam rules (C{/admin/rules}).  This module holds the routes, the
-form parsing and the flow; the pages are rendered on the server by the
-L{twisted.web.template} elements of L{isso_tx.views.admin_pages}, and a
-little script (C{/js/admin.js}) only adds a "select all" box.
+refusing rules for its network and/or e-mail), and lists (fifty a page),
+adds and deletes the site's spam rules (C{/admin/rules}).  This module
+holds the routes, the form parsing and the flow; the pages are rendered on
+the server by the L{twisted.web.template} elements of
+L{isso_tx.views.admin_pages}, and a little script (C{/js/admin.js}) only
+adds a "select all" box.
 
 Compared with Isso's panel:
 
@@ -57,7 +58,10 @@ from ..store.rules import (
     KINDS,
     add_rules_interaction,
     delete_rule_interaction,
-    rules_interaction,
+    page_count,
+    rule_page_interaction,
+    rules_count_interaction,
+    rules_page_interaction,
 )
 from ..validation import InvalidComment, is_sqlite_int, parse_int
 from .admin_auth import SESSION_AGE, AdminSessions, LoginThrottle
@@ -68,6 +72,7 @@ from .admin_pages import (
     PanelPage,
     RulesPage,
     query_string,
+    rules_path,
 )
 from .http import query_arg, route_errors
 from .pages import content_security_policy, owner_page
@@ -110,6 +115,14 @@ def _integer(value: str, default: int) -> int:
     return default if number is None else number
 
 
+def page_number(value: str) -> int:
+    """
+    Read a page number (from 1) from a query or form parameter: anything
+    unusable is page 1, and a huge number is kept within bounds.
+    """
+    return max(1, min(_integer(value, 1), 1_000_000))
+
+
 def query_from(values: dict[str, str]) -> AdminQuery:
     """
     Read what to list from query parameters (C{mode}, C{uri}, C{q},
@@ -120,7 +133,7 @@ def query_from(values: dict[str, str]) -> AdminQuery:
         mode=mode if mode in STATES else PENDING,
         uri=values.get("uri", "").strip(),
         search=values.get("q", "").strip()[:200],
-        page=max(1, min(_integer(values.get("page", ""), 1), 1_000_000)),
+        page=page_number(values.get("page", "")),
     )
 
 
@@ -455,15 +468,16 @@ class AdminPanel:
         self,
         request: IRequest,
         sid: str,
+        page: int,
         code: int = 200,
         notice: str = "",
         error: str = "",
         typed: dict[str, str] | None = None,
     ) -> bytes:
-        rules = await self._database.run(rules_interaction)
+        listing = await self._database.run(rules_page_interaction, page)
         slots = dict(self._slots(request), csrf=self._sessions.csrf_token(sid))
-        page = RulesPage(slots, rules, notice, error, typed)
-        return await self._render(request, page, code)
+        element = RulesPage(slots, listing, notice, error, typed)
+        return await self._render(request, element, code)
 
     @app.route("/admin/rules", methods=["GET"])
     async def rules(self, request: IRequest) -> bytes:
@@ -480,7 +494,8 @@ class AdminPanel:
             "deleted": f"Rule {rule_id} deleted.",
             "gone": "That rule was already deleted.",
         }.get(done, "")
-        return await self._rules_page(request, sid, notice=notice)
+        page = page_number(query_arg(request, "page") or "")
+        return await self._rules_page(request, sid, page, notice=notice)
 
     @app.route("/admin/rules", methods=["POST"])
     async def change_rules(self, request: IRequest) -> bytes:
@@ -488,14 +503,20 @@ class AdminPanel:
         if isinstance(signed_in, bytes):
             return signed_in
         sid, form = signed_in
+        # The page the form was on: a delete goes back to it.
+        page = page_number((form.get("page") or [""])[0])
         action = (form.get("action") or [""])[0]
         if action == "delete":
             rule_id = parse_int((form.get("id") or [""])[0])
             deleted = None
             if rule_id is not None and is_sqlite_int(rule_id):
                 deleted = await self._database.run(delete_rule_interaction, rule_id)
+            # Back to the same page, or to the last one if that page is
+            # now past the end.
+            total = await self._database.run(rules_count_interaction)
+            page = min(page, page_count(total))
             if deleted is None:
-                return self._redirect(request, "/admin/rules?done=gone")
+                return self._redirect(request, rules_path(page, done="gone"))
             self.log.info(
                 "Deleted rule {id} ({action} {kind} {value!r}) from the admin panel",
                 id=deleted.id,
@@ -503,10 +524,12 @@ class AdminPanel:
                 kind=deleted.kind,
                 value=deleted.value,
             )
-            return self._redirect(request, f"/admin/rules?done=deleted&id={deleted.id}")
+            return self._redirect(
+                request, rules_path(page, done="deleted", id=deleted.id)
+            )
         if action != "add":
             return await self._rules_page(
-                request, sid, 400, error="Unknown action: nothing was changed."
+                request, sid, page, 400, error="Unknown action: nothing was changed."
             )
         typed = {
             name: (form.get(name) or [""])[0]
@@ -518,7 +541,12 @@ class AdminPanel:
             value = normalise_rule(kind, action, typed["value"])
         except InvalidRule as e:
             return await self._rules_page(
-                request, sid, 400, error=f"The rule was not added: {e}.", typed=typed
+                request,
+                sid,
+                page,
+                400,
+                error=f"The rule was not added: {e}.",
+                typed=typed,
             )
         assert kind in KINDS and action in ACTIONS
         [(rule_id, new)] = await self._database.run(
@@ -532,5 +560,7 @@ class AdminPanel:
                 kind=kind,
                 value=value,
             )
+        # To the page that lists the rule, new (the last page) or not.
+        page = await self._database.run(rule_page_interaction, rule_id)
         done = "added" if new else "exists"
-        return self._redirect(request, f"/admin/rules?done={done}&id={rule_id}")
+        return self._redirect(request, rules_path(page, done=done, id=rule_id))

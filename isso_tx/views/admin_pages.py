@@ -22,7 +22,7 @@ from twisted.web.template import Element, Tag, TagLoader, renderer, tags
 from ..addresses import UNKNOWN_ADDRESS
 from ..store.admin import AdminPage, AdminQuery
 from ..store.rows import DELETED, PENDING, PUBLISHED
-from ..store.rules import Rule
+from ..store.rules import RulesListing
 from .pages import template
 
 STATES = {
@@ -225,9 +225,21 @@ def _when(timestamp: float | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
 
 
+def rules_path(page: int, **params: Any) -> str:
+    """
+    Return the path and query of the rules page C{page} (with C{params},
+    such as the notice to show); page 1 is named by no C{page} parameter,
+    as the comments panel names it.
+    """
+    if page > 1:
+        params["page"] = page
+    query = urlencode(params)
+    return "/admin/rules" + ("?" + query if query else "")
+
+
 class RulesPage(_Page):
     """
-    The spam rules of the site, and the form that adds one.
+    A page of the spam rules of the site, and the form that adds one.
     """
 
     loader = template("admin-rules.xml")
@@ -235,7 +247,7 @@ class RulesPage(_Page):
     def __init__(
         self,
         slots: dict[str, Any],
-        rules: list[Rule],
+        listing: RulesListing,
         notice: str = "",
         error: str = "",
         typed: dict[str, str] | None = None,
@@ -248,9 +260,12 @@ class RulesPage(_Page):
                 error=error,
                 value=typed.get("value", ""),
                 note=typed.get("note", ""),
+                page=str(listing.page),
+                pages=str(listing.pages),
             )
         )
-        self._rules = rules
+        self._listing = listing
+        self._rules = listing.rules
         self._typed = typed
 
     @renderer
@@ -275,7 +290,10 @@ class RulesPage(_Page):
 
     @renderer
     def empty(self, request: IRequest, tag: Tag) -> Tag | str:
-        return "" if self._rules else tag
+        if self._rules:
+            return ""
+        empty = "No rules on this page." if self._listing.total else "No rules yet."
+        return tag.fillSlots(empty=empty)
 
     @renderer
     def table(self, request: IRequest, tag: Tag) -> Tag | str:
@@ -297,6 +315,29 @@ class RulesPage(_Page):
                 last_match=_when(rule.last_match),
             )
 
+    # The pager, as the comments panel's.
+
+    def _href(self, page: int) -> str:
+        return self._slots["base"] + rules_path(page)
+
+    @renderer
+    def pager(self, request: IRequest, tag: Tag) -> Tag | str:
+        if self._listing.pages <= 1 and self._listing.page <= 1:
+            return ""
+        return tag
+
+    @renderer
+    def previous(self, request: IRequest, tag: Tag) -> Tag | str:
+        if self._listing.page <= 1:
+            return ""
+        page = min(self._listing.page - 1, self._listing.pages)
+        return tag.fillSlots(href=self._href(page))
+
+    @renderer
+    def next(self, request: IRequest, tag: Tag) -> Tag | str:
+        if self._listing.page >= self._listing.pages:
+            return ""
+        return tag.fillSlots(href=self._href(self._listing.page + 1))
 
 
 class PanelPage(_Page):
