@@ -637,6 +637,22 @@ class RulesPagingTests(PanelTestCase):
             form, kind="words", value="word7", page="3"))
         self.assertEqual(response.header("location"), "/admin/rules?done=exists&id=7")
 
+    def test_under_a_prefix(self) -> None:
+        """
+        Served below a path by a trusted proxy, the pager's links and the
+        redirect after a delete carry the prefix.
+        """
+        proxied = {"X-Script-Name": "/comments"}
+        csrf = self.signed_in()
+        self.many_rules(60)
+        page = self.owner.get("/comments/admin/rules", headers=proxied).body
+        self.assertEqual(pager_links(page), {"next": "/comments/admin/rules?page=2"})
+        response = self.owner.post("/comments/admin/rules", headers=proxied, form={
+            "csrf": csrf, "action": "delete", "id": "55", "page": "2"})
+        self.assertEqual(
+            response.header("location"), "/comments/admin/rules?done=deleted&id=55&page=2"
+        )
+
     def test_invalid_rule_on_page_2(self) -> None:
         """
         A rule refused from page 2 is explained on page 2, with its rules.
