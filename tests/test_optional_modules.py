@@ -34,6 +34,7 @@ OPTIONAL = {
     "fetching page titles, webhooks": "twisted.web.client",
     "regular-expression rules": "regex",
     "the admin panel": "isso_tx.views.admin",
+    "the admin panel's pages": "isso_tx.views.admin_pages",
     "PostgreSQL": "psycopg",
     "the isso-tx command": "isso_tx.cli",
     "the importers": "isso_tx.importers",
@@ -85,5 +86,10 @@ class OptionalModulesTests(SynchronousTestCase):
             server="metrics-listen = http://127.0.0.1:0\n",
             more="[admin]\nenabled = true\npassword = a secret of ours\n",
         )
-        for module in ("prometheus_client", "twisted.mail.smtp", "isso_tx.views.admin"):
+        for module in (
+            "prometheus_client",
+            "twisted.mail.smtp",
+            "isso_tx.views.admin",
+            "isso_tx.views.admin_pages",
+        ):
             self.assertIn(module, loaded)

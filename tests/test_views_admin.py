@@ -6,6 +6,7 @@ tokens, and the panel's actions.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -30,6 +31,32 @@ def listed_ids(body: bytes) -> list[int]:
     Return the ids of the comments a panel page lists, in order.
     """
     return [int(i) for i in re.findall(rb'<article class="comment" id="comment-(\d+)"', body)]
+
+
+def listed_rules(body: bytes) -> list[int]:
+    """
+    Return the ids of the rules a rules page lists, in order.
+    """
+    return [int(i) for i in re.findall(rb'<tr id="rule-(\d+)"', body)]
+
+
+def pager_links(body: bytes) -> dict[str, str]:
+    """
+    Return the pager's links of a page, by their C{rel} (C{prev}, C{next}).
+    """
+    return {
+        rel.decode(): html.unescape(href.decode())
+        for rel, href in re.findall(rb'<a rel="(prev|next)" href="([^"]*)"', body)
+    }
+
+
+def form_page(body: bytes) -> str:
+    """
+    Return the page number the forms of a rules page post back.
+    """
+    pages = set(re.findall(rb'name="page" value="([^"]*)"', body))
+    assert len(pages) == 1, pages
+    return pages.pop().decode()
 
 
 def session_cookie(response: Any) -> str | None:
@@ -470,6 +497,175 @@ class RulesTests(PanelTestCase):
         response = self.add("0" * 64, "network", "192.0.2.1")
         self.assertEqual(response.code, 403)
         self.assertEqual(self.database.query("SELECT * FROM isso_tx_rules"), [])
+
+
+class RulesPagingTests(PanelTestCase):
+    """
+    C{/admin/rules?page=N}: a site with many rules sees them fifty a page,
+    oldest first, with the comments panel's pager.
+    """
+
+    def many_rules(self, count: int) -> None:
+        """
+        Store C{count} word rules, ids 1 to C{count}, as a site that bans a
+        lot accumulates them.
+        """
+        self.database.execute(
+            "INSERT INTO isso_tx_rules (kind, value, action, note, created) "
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+            "SELECT 'words', 'word' || i, 'refuse', '', ? FROM n",
+            count,
+            START,
+        )
+
+    def test_pages(self) -> None:
+        """
+        With 120 rules, page 1 lists rules 1 to 50 with a link to the next
+        page only, page 2 the next fifty with both links, and page 3 the
+        last twenty with a link back only.
+        """
+        self.signed_in()
+        self.many_rules(120)
+        first = self.owner.get("/admin/rules")
+        self.assertEqual(listed_rules(first.body), list(range(1, 51)))
+        self.assertEqual(pager_links(first.body), {"next": "/admin/rules?page=2"})
+        self.assertIn(b"Page 1 of 3", first.body)
+        second = self.owner.get("/admin/rules?page=2")
+        self.assertEqual(listed_rules(second.body), list(range(51, 101)))
+        self.assertEqual(
+            pager_links(second.body),
+            {"prev": "/admin/rules", "next": "/admin/rules?page=3"},
+        )
+        self.assertIn(b"Page 2 of 3", second.body)
+        third = self.owner.get("/admin/rules?page=3")
+        self.assertEqual(listed_rules(third.body), list(range(101, 121)))
+        self.assertEqual(pager_links(third.body), {"prev": "/admin/rules?page=2"})
+
+    def test_one_page(self) -> None:
+        """
+        Fifty rules fit on one page, shown without a pager.
+        """
+        self.signed_in()
+        self.many_rules(50)
+        body = self.owner.get("/admin/rules").body
+        self.assertEqual(listed_rules(body), list(range(1, 51)))
+        self.assertNotIn(b'class="pager"', body)
+
+    def test_bad_page(self) -> None:
+        """
+        An unusable page number shows page 1, and a page past the last says
+        so and links back to the last page, as the comments panel does.
+        """
+        self.signed_in()
+        self.many_rules(60)
+        for page in ("abc", "0", "-3", ""):
+            response = self.owner.get(f"/admin/rules?page={page}")
+            self.assertEqual(response.code, 200)
+            self.assertEqual(listed_rules(response.body), list(range(1, 51)))
+        response = self.owner.get("/admin/rules?page=9")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(listed_rules(response.body), [])
+        self.assertIn(b"No rules on this page.", response.body)
+        self.assertIn(b"Page 9 of 2", response.body)
+        self.assertEqual(pager_links(response.body), {"prev": "/admin/rules?page=2"})
+        response = self.owner.get("/admin/rules?page=99999999999999999999")
+        self.assertEqual(response.code, 200)
+        self.assertIn(b"Page 1000000 of 2", response.body)
+
+    def test_delete_on_page_2(self) -> None:
+        """
+        Deleting a rule from page 2 lands back on page 2, which now lists
+        the rule that followed the last one.
+        """
+        csrf = self.signed_in()
+        self.many_rules(120)
+        page = self.owner.get("/admin/rules?page=2").body
+        response = self.owner.post("/admin/rules", form={
+            "csrf": csrf, "action": "delete", "id": "60",
+            "page": form_page(page)})
+        location = response.header("location")
+        self.assertEqual(location, "/admin/rules?done=deleted&id=60&page=2")
+        page = self.owner.get(location).body
+        self.assertIn(b"Rule 60 deleted.", page)
+        self.assertEqual(
+            listed_rules(page), [*range(51, 60), *range(61, 102)]
+        )
+        response = self.owner.post("/admin/rules", form={
+            "csrf": csrf, "action": "delete", "id": "60", "page": "2"})
+        self.assertEqual(response.header("location"), "/admin/rules?done=gone&page=2")
+
+    def test_delete_last_on_page(self) -> None:
+        """
+        Deleting the only rule of the last page lands on the page before,
+        the new last page.
+        """
+        csrf = self.signed_in()
+        self.many_rules(101)
+        page = self.owner.get("/admin/rules?page=3").body
+        self.assertEqual(listed_rules(page), [101])
+        response = self.owner.post("/admin/rules", form={
+            "csrf": csrf, "action": "delete", "id": "101",
+            "page": form_page(page)})
+        location = response.header("location")
+        self.assertEqual(location, "/admin/rules?done=deleted&id=101&page=2")
+        page = self.owner.get(location).body
+        self.assertEqual(listed_rules(page), list(range(51, 101)))
+        self.assertIn(b"Page 2 of 2", page)
+        self.assertEqual(pager_links(page), {"prev": "/admin/rules"})
+
+    def test_add_from_page_2(self) -> None:
+        """
+        A rule added from page 2 lands on the page that lists it (the last);
+        adding an existing rule lands on that rule's page.
+        """
+        csrf = self.signed_in()
+        self.many_rules(120)
+        page = self.owner.get("/admin/rules?page=2").body
+        form = {"csrf": csrf, "action": "add", "kind": "network",
+                "value": "192.0.2.1", "rule_action": "refuse", "note": "",
+                "page": form_page(page)}
+        response = self.owner.post("/admin/rules", form=form)
+        location = response.header("location")
+        self.assertEqual(location, "/admin/rules?done=added&id=121&page=3")
+        page = self.owner.get(location).body
+        self.assertIn(b"Rule 121 added.", page)
+        self.assertEqual(listed_rules(page), list(range(101, 122)))
+        response = self.owner.post("/admin/rules", form=dict(
+            form, kind="words", value="word75", page="3"))
+        self.assertEqual(response.header("location"), "/admin/rules?done=exists&id=75&page=2")
+        response = self.owner.post("/admin/rules", form=dict(
+            form, kind="words", value="word7", page="3"))
+        self.assertEqual(response.header("location"), "/admin/rules?done=exists&id=7")
+
+    def test_under_a_prefix(self) -> None:
+        """
+        Served below a path by a trusted proxy, the pager's links and the
+        redirect after a delete carry the prefix.
+        """
+        proxied = {"X-Script-Name": "/comments"}
+        csrf = self.signed_in()
+        self.many_rules(60)
+        page = self.owner.get("/comments/admin/rules", headers=proxied).body
+        self.assertEqual(pager_links(page), {"next": "/comments/admin/rules?page=2"})
+        response = self.owner.post("/comments/admin/rules", headers=proxied, form={
+            "csrf": csrf, "action": "delete", "id": "55", "page": "2"})
+        self.assertEqual(
+            response.header("location"), "/comments/admin/rules?done=deleted&id=55&page=2"
+        )
+
+    def test_invalid_rule_on_page_2(self) -> None:
+        """
+        A rule refused from page 2 is explained on page 2, with its rules.
+        """
+        csrf = self.signed_in()
+        self.many_rules(120)
+        response = self.owner.post("/admin/rules", form={
+            "csrf": csrf, "action": "add", "kind": "regex", "value": "(",
+            "rule_action": "hold", "note": "", "page": "2"})
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"The rule was not added", response.body)
+        self.assertEqual(listed_rules(response.body), list(range(51, 101)))
+        self.assertEqual(form_page(response.body), "2")
 
 
 class BanTests(PanelTestCase):

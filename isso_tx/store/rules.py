@@ -40,6 +40,36 @@ class Rule:
 
 _COLUMNS = "id, kind, value, action, note, created, matches, last_match"
 
+# Rules one page of the admin panel's rules page lists, as many as the
+# comments page lists comments.
+RULES_PAGE_SIZE = 50
+
+
+def page_count(total: int, page_size: int = RULES_PAGE_SIZE) -> int:
+    """
+    Return how many pages C{total} rules fill (one, even when there are none).
+    """
+    return max(1, -(-total // page_size))
+
+
+@dataclass(frozen=True)
+class RulesListing:
+    """
+    One page of the rules, and how many rules there are in all.
+    """
+
+    rules: list[Rule]
+    total: int
+    page: int
+    page_size: int = RULES_PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        """
+        How many pages the rules fill (one, even when there are none).
+        """
+        return page_count(self.total, self.page_size)
+
 
 def _rule(row: object) -> Rule:
     values = tuple(row)  # type: ignore[call-overload]
@@ -52,6 +82,44 @@ def rules_interaction(txn: Transaction) -> list[Rule]:
     """
     txn.execute(f"SELECT {_COLUMNS} FROM isso_tx_rules ORDER BY id")
     return [_rule(row) for row in txn.fetchall()]
+
+
+def rules_page_interaction(
+    txn: Transaction, page: int, page_size: int = RULES_PAGE_SIZE
+) -> RulesListing:
+    """
+    Return page C{page} (from 1) of the rules, oldest first as
+    L{rules_interaction} lists them; a page past the last one is empty.
+    """
+    txn.execute("SELECT COUNT(*) FROM isso_tx_rules")
+    total = txn.fetchone()[0]
+    txn.execute(
+        f"SELECT {_COLUMNS} FROM isso_tx_rules ORDER BY id LIMIT ? OFFSET ?",
+        (page_size, (max(page, 1) - 1) * page_size),
+    )
+    rules = [_rule(row) for row in txn.fetchall()]
+    return RulesListing(rules, total, page, page_size)
+
+
+def rules_count_interaction(txn: Transaction) -> int:
+    """
+    Return how many rules there are.
+    """
+    txn.execute("SELECT COUNT(*) FROM isso_tx_rules")
+    count: int = txn.fetchone()[0]
+    return count
+
+
+def rule_page_interaction(
+    txn: Transaction, rule_id: int, page_size: int = RULES_PAGE_SIZE
+) -> int:
+    """
+    Return the page (from 1) of L{rules_page_interaction} that lists rule
+    C{rule_id}.
+    """
+    txn.execute("SELECT COUNT(*) FROM isso_tx_rules WHERE id < ?", (rule_id,))
+    before: int = txn.fetchone()[0]
+    return before // page_size + 1
 
 
 def add_rule_interaction(

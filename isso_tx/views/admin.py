@@ -5,10 +5,12 @@ The site owner signs in with C{[admin] password} and gets a signed session
 cookie; the panel lists comments by state (pending, approved, deleted), by
 thread and by search, and approves, edits and deletes them, one at a time
 or many at once; it bans a comment's writer (deletes the comment and adds
-refusing rules for its network and/or e-mail), and lists, adds and deletes
-the site's spam rules (C{/admin/rules}).  Pages are rendered on the server with
-L{twisted.web.template}; a little script (C{/js/admin.js}) only adds a
-"select all" box.
+refusing rules for its network and/or e-mail), and lists (fifty a page),
+adds and deletes the site's spam rules (C{/admin/rules}).  This module
+holds the routes, the form parsing and the flow; the pages are rendered on
+the server by the L{twisted.web.template} elements of
+L{isso_tx.views.admin_pages}, and a little script (C{/js/admin.js}) only
+adds a "select all" box.
 
 Compared with Isso's panel:
 
@@ -26,26 +28,16 @@ Compared with Isso's panel:
 
 from __future__ import annotations
 
-import html
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, urlencode
 
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.web.iweb import IRequest, ITemplateLoader
-from twisted.web.template import (
-    Element,
-    Tag,
-    TagLoader,
-    flattenString,
-    renderer,
-    tags,
-)
+from twisted.web.iweb import IRequest
+from twisted.web.template import Element, flattenString
 
-from ..addresses import UNKNOWN_ADDRESS, Origins
+from ..addresses import Origins
 from ..db import Database
 from ..guard import InvalidRule, normalise_rule
 from ..moderation import (
@@ -59,27 +51,33 @@ from ..moderation import (
 )
 from ..rendering import Renderer
 from ..settings import AdminConfig
-from ..store.admin import AdminPage, AdminQuery, admin_page_interaction
-from ..store.rows import DELETED, PENDING, PUBLISHED
+from ..store.admin import AdminQuery, admin_page_interaction
+from ..store.rows import PENDING
 from ..store.rules import (
     ACTIONS,
     KINDS,
-    Rule,
     add_rules_interaction,
     delete_rule_interaction,
-    rules_interaction,
+    page_count,
+    rule_page_interaction,
+    rules_count_interaction,
+    rules_page_interaction,
 )
 from ..validation import InvalidComment, is_sqlite_int, parse_int
 from .admin_auth import SESSION_AGE, AdminSessions, LoginThrottle
+from .admin_pages import (
+    STATES,
+    LoginPage,
+    MessagePage,
+    PanelPage,
+    RulesPage,
+    query_string,
+    rules_path,
+)
 from .http import query_arg, route_errors
-from .pages import content_security_policy, owner_page, template
+from .pages import content_security_policy, owner_page
 from .requests import Addressing
 
-STATES = {
-    PENDING: ("pending", "Pending"),
-    PUBLISHED: ("approved", "Approved"),
-    DELETED: ("deleted", "Deleted"),
-}
 # Ids one bulk action may name; a page shows fewer.
 MAX_BULK = 500
 
@@ -90,16 +88,6 @@ _DONE = {
     "ban": "deleted and banned",
 }
 
-# How the rules page names the kinds and actions of rules.
-KIND_LABELS = {
-    "network": "Network",
-    "email": "E-mail",
-    "author": "Name",
-    "domain": "Website domain",
-    "words": "Words in the text",
-    "regex": "Regular expression on the text",
-}
-ACTION_LABELS = {"refuse": "Refuse", "hold": "Hold for moderation"}
 MAX_NOTE = 200
 
 # The panel's stylesheet and script are served by this server.
@@ -108,36 +96,6 @@ POLICY = content_security_policy(
 )
 
 
-def html_fragment(markup: str) -> list[Any]:
-    """
-    Turn an HTML fragment into template tags, so that it is written as
-    HTML (Twisted's templates have no "raw" node; everything else is
-    escaped).  Only for HTML that is already safe: the stored renderings,
-    which went through the Markdown and bleach pipeline.
-    """
-    # Loaded when the panel first shows comments, not at start: html5lib
-    # costs every daemon over a megabyte of memory.
-    import html5lib
-
-    root = html5lib.parseFragment(
-        markup, treebuilder="etree", namespaceHTMLElements=False
-    )
-
-    def convert(element: Any) -> list[Any]:
-        out: list[Any] = []
-        if element.text:
-            out.append(element.text)
-        for child in element:
-            if isinstance(child.tag, str):
-                attributes = dict(child.attrib)
-                out.append(
-                    Tag(child.tag, attributes=attributes, children=convert(child))
-                )
-            if child.tail:
-                out.append(child.tail)
-        return out
-
-    return convert(root)
 
 
 def _form(request: IRequest) -> dict[str, list[str]]:
@@ -157,6 +115,14 @@ def _integer(value: str, default: int) -> int:
     return default if number is None else number
 
 
+def page_number(value: str) -> int:
+    """
+    Read a page number (from 1) from a query or form parameter: anything
+    unusable is page 1, and a huge number is kept within bounds.
+    """
+    return max(1, min(_integer(value, 1), 1_000_000))
+
+
 def query_from(values: dict[str, str]) -> AdminQuery:
     """
     Read what to list from query parameters (C{mode}, C{uri}, C{q},
@@ -167,332 +133,9 @@ def query_from(values: dict[str, str]) -> AdminQuery:
         mode=mode if mode in STATES else PENDING,
         uri=values.get("uri", "").strip(),
         search=values.get("q", "").strip()[:200],
-        page=max(1, min(_integer(values.get("page", ""), 1), 1_000_000)),
+        page=page_number(values.get("page", "")),
     )
 
-
-def query_string(query: AdminQuery, **changes: Any) -> str:
-    """
-    Return the query string that lists C{query} (with C{changes}).
-    """
-    values = {
-        "mode": query.mode,
-        "uri": query.uri,
-        "q": query.search,
-        "page": query.page,
-    }
-    values.update(changes)
-    kept = {k: v for k, v in values.items() if v not in ("", None)}
-    if kept.get("page") == 1:
-        del kept["page"]
-    return urlencode(kept)
-
-
-def _utc(timestamp: float | None) -> datetime | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, UTC)
-
-
-class _Page(Element):
-    """
-    A page of the panel: its slots are filled at the root.
-    """
-
-    def __init__(self, slots: dict[str, Any]) -> None:
-        super().__init__()
-        self._slots = slots
-
-    @renderer
-    def page(self, request: IRequest, tag: Tag) -> Tag:
-        return tag.fillSlots(**self._slots)
-
-    @renderer
-    def notice(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._slots.get("notice") else ""
-
-
-class LoginPage(_Page):
-    loader = template("admin-login.xml")
-
-    def __init__(self, slots: dict[str, Any], notice: str, form: bool) -> None:
-        super().__init__(dict(slots, notice=notice))
-        self._show_form = form
-
-    @renderer
-    def form(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._show_form else ""
-
-
-class MessagePage(_Page):
-    loader = template("admin-message.xml")
-
-    def __init__(
-        self, slots: dict[str, Any], link: tuple[str, str] | None = None
-    ) -> None:
-        if link is not None:
-            slots = dict(slots, href=link[0], label=link[1])
-        super().__init__(slots)
-        self._link = link
-
-    @renderer
-    def link(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._link is not None else ""
-
-
-class CommentItem(Element):
-    """
-    One comment of the list, rendered from the list's pattern.
-    """
-
-    def __init__(self, loader: ITemplateLoader, row: dict[str, Any]) -> None:
-        super().__init__(loader)
-        self._row = row
-
-    @staticmethod
-    def slots(row: dict[str, Any], links: dict[str, str]) -> dict[str, str]:
-        created = _utc(row["created"])
-        modified = _utc(row["modified"])
-        author = html.unescape(row["author"]) if row["author"] else ""
-        return dict(
-            id=str(row["id"]),
-            author=author or "Anonymous",
-            author_raw=author,
-            email=html.unescape(row["email"] or ""),
-            website=html.unescape(row["website"] or ""),
-            parent=str(row["parent"] or ""),
-            uri=row["uri"] or "",
-            title=row["title"] or "(thread gone)",
-            thread_filter=links["thread_filter"],
-            page_url=links["page_url"],
-            created=created.strftime("%Y-%m-%d %H:%M UTC") if created else "",
-            created_iso=created.isoformat() if created else "",
-            modified=modified.strftime("%Y-%m-%d %H:%M UTC") if modified else "",
-            likes=str(row["likes"] or 0),
-            dislikes=str(row["dislikes"] or 0),
-            network=row["remote_addr"] or "unknown",
-            text=row["text"] or "",
-        )
-
-    @renderer
-    def unless_deleted(self, request: IRequest, tag: Tag) -> Tag | str:
-        """
-        Selecting, deleting and editing are for comments not deleted yet.
-        """
-        return tag if self._row["mode"] != DELETED else ""
-
-    @renderer
-    def email(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._row["email"] else ""
-
-    @renderer
-    def website(self, request: IRequest, tag: Tag) -> Tag | str:
-        website = html.unescape(self._row["website"] or "")
-        if not website.lower().startswith(("http://", "https://")):
-            return ""
-        return tag
-
-    @renderer
-    def reply(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._row["parent"] else ""
-
-    @renderer
-    def modified(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._row["modified"] else ""
-
-    @renderer
-    def rendered(self, request: IRequest, tag: Tag) -> Tag:
-        # The stored rendering went through the Markdown and bleach
-        # pipeline: it is the HTML readers get.
-        return tag(html_fragment(self._row["html"] or ""))
-
-    @renderer
-    def activate(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._row["mode"] == PENDING else ""
-
-    @renderer
-    def ban_network(self, request: IRequest, tag: Tag) -> Tag | str:
-        network = self._row["remote_addr"]
-        return tag if network and network != UNKNOWN_ADDRESS else ""
-
-
-def _when(timestamp: float | None) -> str:
-    moment = _utc(timestamp)
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
-
-
-class RulesPage(_Page):
-    """
-    The spam rules of the site, and the form that adds one.
-    """
-
-    loader = template("admin-rules.xml")
-
-    def __init__(
-        self,
-        slots: dict[str, Any],
-        rules: list[Rule],
-        notice: str = "",
-        error: str = "",
-        typed: dict[str, str] | None = None,
-    ) -> None:
-        typed = typed or {}
-        super().__init__(
-            dict(
-                slots,
-                notice=notice,
-                error=error,
-                value=typed.get("value", ""),
-                note=typed.get("note", ""),
-            )
-        )
-        self._rules = rules
-        self._typed = typed
-
-    @renderer
-    def error(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._slots.get("error") else ""
-
-    def _options(self, tag: Tag, labels: dict[str, str], chosen: str) -> Tag:
-        for value, label in labels.items():
-            attributes = {"value": value}
-            if value == chosen:
-                attributes["selected"] = "selected"
-            tag(tags.option(label, **attributes))
-        return tag
-
-    @renderer
-    def kinds(self, request: IRequest, tag: Tag) -> Tag:
-        return self._options(tag, KIND_LABELS, self._typed.get("kind", ""))
-
-    @renderer
-    def actions(self, request: IRequest, tag: Tag) -> Tag:
-        return self._options(tag, ACTION_LABELS, self._typed.get("rule_action", ""))
-
-    @renderer
-    def empty(self, request: IRequest, tag: Tag) -> Tag | str:
-        return "" if self._rules else tag
-
-    @renderer
-    def table(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._rules else ""
-
-    @renderer
-    def rules(self, request: IRequest, tag: Tag) -> Iterator[Tag]:
-        for rule in self._rules:
-            created = _utc(rule.created)
-            yield tag.clone().fillSlots(
-                id=str(rule.id),
-                kind=KIND_LABELS.get(rule.kind, rule.kind),
-                value=rule.value,
-                action=ACTION_LABELS.get(rule.action, rule.action),
-                note=rule.note,
-                created=_when(rule.created),
-                created_iso=created.isoformat() if created else "",
-                matches=str(rule.matches),
-                last_match=_when(rule.last_match),
-            )
-
-
-
-class PanelPage(_Page):
-    loader = template("admin-panel.xml")
-
-    def __init__(
-        self,
-        slots: dict[str, Any],
-        query: AdminQuery,
-        listing: AdminPage,
-        notice: str,
-        origin: str,
-    ) -> None:
-        super().__init__(dict(slots, notice=notice))
-        self._query = query
-        self._listing = listing
-        self._origin = origin
-        self._admin = slots["base"] + "/admin/"
-
-    def _href(self, **changes: Any) -> str:
-        query = query_string(self._query, **changes)
-        return self._admin + ("?" + query if query else "")
-
-    @renderer
-    def tabs(self, request: IRequest, tag: Tag) -> Tag:
-        for mode, (_, label) in STATES.items():
-            attributes = {"href": self._href(mode=mode, page=1)}
-            if mode == self._query.mode:
-                attributes["aria-current"] = "page"
-            tag(
-                tags.li(
-                    tags.a(
-                        label,
-                        " ",
-                        tags.span(str(self._listing.total(mode)), class_="count"),
-                        **attributes,
-                    )
-                )
-            )
-        return tag
-
-    @renderer
-    def clear_filter(self, request: IRequest, tag: Tag) -> Tag | str:
-        if not (self._query.uri or self._query.search):
-            return ""
-        return tag(href=self._href(uri="", q="", page=1))
-
-    @renderer
-    def bulk(self, request: IRequest, tag: Tag) -> Tag | str:
-        if not self._listing.comments or self._query.mode == DELETED:
-            return ""
-        return tag
-
-    @renderer
-    def if_pending(self, request: IRequest, tag: Tag) -> Tag | str:
-        return tag if self._query.mode == PENDING else ""
-
-    @renderer
-    def empty(self, request: IRequest, tag: Tag) -> Tag | str:
-        if self._listing.comments:
-            return ""
-        state = STATES[self._query.mode][0]
-        query = self._query
-        filtered = " matching the filter" if query.uri or query.search else ""
-        return tag.fillSlots(empty=f"No {state} comments{filtered}.")
-
-    @renderer
-    def comments(self, request: IRequest, tag: Tag) -> Iterator[Element]:
-        for row in self._listing.comments:
-            uri = row["uri"] or ""
-            links = {
-                "thread_filter": self._href(uri=uri, q="", page=1),
-                "page_url": f"{self._origin}{quote(uri, safe='/:?=&%#+,;@!~*()')}"
-                f"#isso-{row['id']}",
-            }
-            item = tag.clone().fillSlots(**CommentItem.slots(row, links))
-            yield CommentItem(TagLoader(item), row)
-
-    def _pages(self) -> int:
-        total = self._listing.total(self._query.mode)
-        return max(1, -(-total // self._query.page_size))
-
-    @renderer
-    def pager(self, request: IRequest, tag: Tag) -> Tag | str:
-        if self._pages() <= 1 and self._query.page <= 1:
-            return ""
-        return tag.fillSlots(page=str(self._query.page), pages=str(self._pages()))
-
-    @renderer
-    def previous(self, request: IRequest, tag: Tag) -> Tag | str:
-        if self._query.page <= 1:
-            return ""
-        page = min(self._query.page - 1, self._pages())
-        return tag.fillSlots(href=self._href(page=page))
-
-    @renderer
-    def next(self, request: IRequest, tag: Tag) -> Tag | str:
-        if self._query.page >= self._pages():
-            return ""
-        return tag.fillSlots(href=self._href(page=self._query.page + 1))
 
 
 class AdminPanel:
@@ -825,15 +468,16 @@ class AdminPanel:
         self,
         request: IRequest,
         sid: str,
+        page: int,
         code: int = 200,
         notice: str = "",
         error: str = "",
         typed: dict[str, str] | None = None,
     ) -> bytes:
-        rules = await self._database.run(rules_interaction)
+        listing = await self._database.run(rules_page_interaction, page)
         slots = dict(self._slots(request), csrf=self._sessions.csrf_token(sid))
-        page = RulesPage(slots, rules, notice, error, typed)
-        return await self._render(request, page, code)
+        element = RulesPage(slots, listing, notice, error, typed)
+        return await self._render(request, element, code)
 
     @app.route("/admin/rules", methods=["GET"])
     async def rules(self, request: IRequest) -> bytes:
@@ -850,7 +494,8 @@ class AdminPanel:
             "deleted": f"Rule {rule_id} deleted.",
             "gone": "That rule was already deleted.",
         }.get(done, "")
-        return await self._rules_page(request, sid, notice=notice)
+        page = page_number(query_arg(request, "page") or "")
+        return await self._rules_page(request, sid, page, notice=notice)
 
     @app.route("/admin/rules", methods=["POST"])
     async def change_rules(self, request: IRequest) -> bytes:
@@ -858,14 +503,20 @@ class AdminPanel:
         if isinstance(signed_in, bytes):
             return signed_in
         sid, form = signed_in
+        # The page the form was on: a delete goes back to it.
+        page = page_number((form.get("page") or [""])[0])
         action = (form.get("action") or [""])[0]
         if action == "delete":
             rule_id = parse_int((form.get("id") or [""])[0])
             deleted = None
             if rule_id is not None and is_sqlite_int(rule_id):
                 deleted = await self._database.run(delete_rule_interaction, rule_id)
+            # Back to the same page, or to the last one if that page is
+            # now past the end.
+            total = await self._database.run(rules_count_interaction)
+            page = min(page, page_count(total))
             if deleted is None:
-                return self._redirect(request, "/admin/rules?done=gone")
+                return self._redirect(request, rules_path(page, done="gone"))
             self.log.info(
                 "Deleted rule {id} ({action} {kind} {value!r}) from the admin panel",
                 id=deleted.id,
@@ -873,10 +524,12 @@ class AdminPanel:
                 kind=deleted.kind,
                 value=deleted.value,
             )
-            return self._redirect(request, f"/admin/rules?done=deleted&id={deleted.id}")
+            return self._redirect(
+                request, rules_path(page, done="deleted", id=deleted.id)
+            )
         if action != "add":
             return await self._rules_page(
-                request, sid, 400, error="Unknown action: nothing was changed."
+                request, sid, page, 400, error="Unknown action: nothing was changed."
             )
         typed = {
             name: (form.get(name) or [""])[0]
@@ -888,7 +541,12 @@ class AdminPanel:
             value = normalise_rule(kind, action, typed["value"])
         except InvalidRule as e:
             return await self._rules_page(
-                request, sid, 400, error=f"The rule was not added: {e}.", typed=typed
+                request,
+                sid,
+                page,
+                400,
+                error=f"The rule was not added: {e}.",
+                typed=typed,
             )
         assert kind in KINDS and action in ACTIONS
         [(rule_id, new)] = await self._database.run(
@@ -902,5 +560,7 @@ class AdminPanel:
                 kind=kind,
                 value=value,
             )
+        # To the page that lists the rule, new (the last page) or not.
+        page = await self._database.run(rule_page_interaction, rule_id)
         done = "added" if new else "exists"
-        return self._redirect(request, f"/admin/rules?done={done}&id={rule_id}")
+        return self._redirect(request, rules_path(page, done=done, id=rule_id))
