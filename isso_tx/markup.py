@@ -138,16 +138,19 @@ def _wrap_in_paragraph(rendered: str) -> str:
 # strong, deleted, superscript and code spans, and line breaks.
 _PLAIN_TAG = re.compile(r"<(/?)(p|em|strong|del|sup|code|br)>")
 _PLAIN_ELEMENTS = frozenset({"p", "em", "strong", "del", "sup", "code", "br"})
-# Text the sanitiser leaves as it is: no markup, no control characters but
-# tab and newline, and only the escapes Markdown writes.
-_PLAIN_TEXT = re.compile(r"(?:[^<>&\x00-\x08\x0b-\x1f]|&(?:amp|lt|gt|quot|#39);)*")
+# Text the sanitiser leaves as it is has no markup, no control characters
+# but tab and newline, and only the escapes Markdown writes: this finds
+# anything else.  (Searched for, rather than matching the whole text with
+# a repeated alternation, which keeps a backtracking entry per character:
+# megabytes for a long comment, and memory the process does not give back.)
+_NOT_PLAIN_TEXT = re.compile(r"[<>\x00-\x08\x0b-\x1f]|&(?!(?:amp|lt|gt|quot|#39);)")
 
 
 def _already_clean(rendered: str) -> bool:
     """
     Whether the sanitiser would return C{rendered} exactly as it is, so
     that it need not run: paragraphs, with nothing but newlines between
-    them, of plain text (see L{_PLAIN_TEXT}) with the inline elements of
+    them, of plain text (see L{_NOT_PLAIN_TEXT}) with the inline elements of
     L{_PLAIN_TAG}, without attributes, each closed in the element it was
     opened in.
 
@@ -160,7 +163,7 @@ def _already_clean(rendered: str) -> bool:
     for tag in _PLAIN_TAG.finditer(rendered):
         text = rendered[position : tag.start()]
         if open_elements:
-            if not _PLAIN_TEXT.fullmatch(text):
+            if _NOT_PLAIN_TEXT.search(text):
                 return False
         elif text.strip("\n"):
             return False
