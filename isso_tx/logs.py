@@ -72,7 +72,7 @@ class LogLines:
             together once the reactor's current turn is over, rather than
             one write per line: a turn answers several requests, and each
             has its access line.  Lines from other threads, or written
-            before the reactor runs, are flushed at once.
+            while the reactor is not running, are flushed at once.
         @param in_reactor_thread: tells whether the caller is the reactor's
             thread.
         """
@@ -88,7 +88,13 @@ class LogLines:
         if not text:
             return
         self._out.write(text)
-        if self._reactor is None or not self._in_reactor_thread():
+        if (
+            self._reactor is None
+            or not getattr(self._reactor, "running", False)
+            or not self._in_reactor_thread()
+        ):
+            # Lines written before the reactor runs, or after it stopped
+            # (the last lines of a daemon), have no turn to wait for.
             self._out.flush()
         elif not self._flush_pending:
             self._flush_pending = True

@@ -111,6 +111,10 @@ class CountedFlushes(io.StringIO):
         super().flush()
 
 
+class RunningClock(Clock):
+    running = True
+
+
 class FlushTests(SynchronousTestCase):
     """
     With a reactor, the lines of one reactor turn leave in one write.
@@ -121,7 +125,7 @@ class FlushTests(SynchronousTestCase):
         Lines written in the reactor's thread all reach the output once the
         turn is over, flushed together.
         """
-        out, clock = CountedFlushes(), Clock()
+        out, clock = CountedFlushes(), RunningClock()
         lines = LogLines(out, clock, in_reactor_thread=lambda: True)
         for e in EVENTS[:3]:
             lines(dict(e))
@@ -138,12 +142,25 @@ class FlushTests(SynchronousTestCase):
         A line written by another thread (the database's, say) is flushed
         as it is written, as is any line when no reactor is given.
         """
-        out, clock = CountedFlushes(), Clock()
+        out, clock = CountedFlushes(), RunningClock()
         LogLines(out, clock, in_reactor_thread=lambda: False)(dict(EVENTS[0]))
         self.assertEqual(out.flushes, 1)
         self.assertEqual(clock.getDelayedCalls(), [])
         LogLines(out)(dict(EVENTS[0]))
         self.assertEqual(out.flushes, 2)
+
+    def test_stopped_reactor(self) -> None:
+        """
+        Once the reactor has stopped (a daemon's last lines, after its
+        last turn), each line is flushed as it is written.
+        """
+        out, clock = CountedFlushes(), RunningClock()
+        lines = LogLines(out, clock, in_reactor_thread=lambda: True)
+        lines(dict(EVENTS[0]))
+        clock.running = False
+        lines(dict(EVENTS[2]))
+        self.assertEqual(out.flushes, 1)
+        self.assertEqual(out.getvalue().count("\n"), 2)
 
 
 class PerRequestLoggerTests(SynchronousTestCase):
