@@ -8,15 +8,21 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import formatEvent, globalLogPublisher
+from twisted.python.failure import Failure
 from twisted.test.iosim import FakeTransport, connect
+from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.http import datetimeToString
 from twisted.web.resource import Resource
-from twisted.web.server import Site
+from twisted.web.server import NOT_DONE_YET, Site
 from twisted.web.static import Data
+from twisted.web.test.requesthelper import DummyRequest
 
 from isso_tx import __version__
+from isso_tx.views.comments import NewCommentResource
 from isso_tx.views.counts import KEPT_PER_REQUEST
 
 from .fast_support import START, Browser, ViewTestCase
@@ -191,6 +197,39 @@ class StdoutNotifierTests(ViewTestCase):
         link = logged[3][len(prefix) - len("/id/1/delete/"):]
         self.assertEqual(self.browser.get(link + "x").code, 403)
         self.assertEqual(self.browser.get(link).code, 200)
+
+
+class WriterLeavesTests(SynchronousTestCase):
+    """
+    POST /new carries a comment through when its writer goes away.
+    """
+
+    def test_stored_comment_followed_through(self) -> None:
+        """
+        A writer who closes the page while the comment is being stored
+        gets no answer, but everything that follows the storing still
+        happens (the notifications run to the end).
+        """
+        stored: Deferred[bytes] = Deferred()
+        followed: list[str] = []
+
+        class API:
+            async def new(self, request: object) -> bytes:
+                body = await stored
+                followed.append("notified")
+                return body
+
+        request = DummyRequest([b"new"])
+        request.method = b"POST"
+        self.assertEqual(
+            NewCommentResource(API()).render(request),  # type: ignore[arg-type]
+            NOT_DONE_YET,
+        )
+        request.processingFailed(Failure(ConnectionDone()))
+        stored.callback(b'{"id": 1}')
+        self.assertEqual(followed, ["notified"])
+        self.assertEqual(request.written, [])
+        self.assertEqual(request.finished, 0)
 
 
 class ModeratedTests(ViewTestCase):

@@ -9,7 +9,7 @@ import json
 from typing import Any, NoReturn
 
 from klein import Klein
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -103,11 +103,14 @@ class NewCommentResource(Resource):
     the handler was a sixth of what the reactor's thread spent on one.
 
     The answer is the one the API's route gave: the same body written once
-    the comment is stored, the same error answers (L{HTTPError} through
+    the comment is stored, and the same error answers (L{HTTPError} through
     L{error_body}, anything else the request's own 500, or 503 for a
-    database out of reach), and the post is cancelled when the client goes
-    away first.  Other methods on C{/new} still go to the API, which
-    answers them with its 405.
+    database out of reach).  Unlike Klein, which cancels a handler whose
+    client went away, a post whose writer left is carried through: the
+    comment is stored by the database's thread whatever happens here, so
+    the rest (the cache, the notifications, the moderation mail) must
+    follow; only the answer is dropped.  Other methods on C{/new} still go
+    to the API, which answers them with its 405.
     """
 
     isLeaf = True
@@ -124,7 +127,6 @@ class NewCommentResource(Resource):
         def client_left(_: Failure) -> None:
             nonlocal gone
             gone = True
-            posting.cancel()
 
         def answer(body: bytes) -> None:
             if not gone:
@@ -133,7 +135,7 @@ class NewCommentResource(Resource):
 
         def failed(failure: Failure) -> None:
             if gone:
-                if not failure.check(CancelledError):
+                if not failure.check(HTTPError):
                     self.log.failure("While storing a comment", failure)
             elif failure.check(HTTPError):
                 error = failure.value
