@@ -27,7 +27,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from isso_tx.config import SMTPConfig
 from isso_tx.db import Database, prepare_database
 from isso_tx.mail import Mailer, OutgoingMail
-from isso_tx.notify import Sender, mailbox
+from isso_tx.notify.mails import Sender, mailbox
 from isso_tx.store.outbox import rows_interaction
 
 from ..mailserver import (

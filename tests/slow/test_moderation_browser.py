@@ -11,7 +11,8 @@ import sqlite3
 
 from twisted.internet.defer import inlineCallbacks
 
-from isso_tx.notify import moderation_link, unsubscribe_link
+from isso_tx.notify import moderation_link
+from isso_tx.notify.mails import unsubscribe_link
 
 from ..support import SiteTestCase
 from .node import missing_browser_tools, run_scenario
