@@ -855,6 +855,18 @@ class CachedReadingTests(ViewTestCase):
         self.assertEqual(self.successResultOf(slow).json(), [1])
         self.assertEqual(self.browser.post("/count", ["/path/"]).json(), [2])
 
+    def test_count_after_a_write_elsewhere(self) -> None:
+        """
+        After a write to another thread, counts still current are answered
+        with no more database work than the look at what changed.
+        """
+        self.post_comment(text="one")
+        self.browser.post("/count", ["/path/", "/other/"])
+        self.post_comment(uri="/other/", text="two")
+        calls = self.database.calls
+        self.assertEqual(self.browser.post("/count", ["/path/"]).json(), [1])
+        self.assertEqual(self.database.calls, calls + 1)
+
     def test_count_other_methods(self) -> None:
         """
         C{/count} takes only POST: other methods are a 405 naming it.

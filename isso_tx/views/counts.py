@@ -90,7 +90,8 @@ class CountResource(Resource):
             known = [cache.get(CountKey(uri)) for uri in uris]
         missing = sorted({uri for uri, count in zip(uris, known) if count is None})
         generation = cache.generation
-        counts = await self._database.run(count_interaction, missing)
+        # After a wait for the change log, every count may be in the cache.
+        counts = await self._database.run(count_interaction, missing) if missing else []
         read = {}
         for uri, count in zip(missing, counts):
             read[uri] = b"%d" % count
