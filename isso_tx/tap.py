@@ -410,8 +410,9 @@ def one_malloc_arena() -> None:
     per CPU), and what is freed in one is reused by that thread only: the
     database's thread and each pool thread that renders Markdown kept
     memory of their own (0.6 to 0.8 MiB of the daemon's peak in
-    bench/memory_cost.py, with 3 to 5 threads; more with more threads).  Python allocates holding its
-    interpreter lock, so the threads hardly ever wait for the one arena.
+    bench/memory_cost.py, with 3 to 5 threads; more with more threads).
+    Python allocates holding its interpreter lock, so the threads hardly
+    ever wait for the one arena.
     Must run before any thread starts; does nothing on another C library.
     """
     try:
