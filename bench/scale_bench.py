@@ -64,7 +64,7 @@ from dataclasses import dataclass
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from api_bench import free_port, post, tree_pids, wait_for  # noqa: E402
+from api_bench import POST_NEW, free_port, post, tree_pids, wait_for  # noqa: E402
 
 from tests.pgcluster import Cluster  # noqa: E402
 
@@ -91,17 +91,6 @@ local n = 0
 request = function()
   n = n + 1
   return wrk.format(nil, string.format('/?uri=%%2Funcached%%2F&after={run}.%09d', n))
-end
-"""
-
-POST_NEW = """\
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local n = 0
-request = function()
-  n = n + 1
-  local body = '{"text": "Comment number ' .. n .. ' with *some* markdown.", "author": "wrk", "email": "wrk@example.org", "title": "Benchmark"}'
-  return wrk.format(nil, nil, nil, body)
 end
 """
 
