@@ -394,6 +394,15 @@ def write_config(directory: str, port: int, renderer: str) -> str:
     return path
 
 
+def show_log_end(log: str) -> None:
+    """
+    Write the end of a daemon's log to standard error, for a run that
+    failed.
+    """
+    with open(log, errors="replace") as f:
+        sys.stderr.write("daemon log (end):\n" + f.read()[-3000:])
+
+
 def twistd_command(config: str) -> list[str]:
     twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
     return [twistd, "--nodaemon", "--pidfile=", "isso", "--config", config]
@@ -480,8 +489,7 @@ def measure_daemon(args: argparse.Namespace, directory: str, ceiling: bool
             profile_daemon(args, base, daemon.pid, SCENARIOS)
         return run, bare
     except BaseException:
-        with open(log, errors="replace") as f:
-            sys.stderr.write("daemon log (end):\n" + f.read()[-3000:])
+        show_log_end(log)
         raise
     finally:
         if bare_process is not None:
@@ -562,8 +570,7 @@ def measure_large(args: argparse.Namespace, directory: str) -> tuple[Run, dict]:
             profile_daemon(args, base, daemon.pid, LARGE, "large database, ")
         return run, facts
     except BaseException:
-        with open(log, errors="replace") as f:
-            sys.stderr.write("daemon log (end):\n" + f.read()[-3000:])
+        show_log_end(log)
         raise
     finally:
         stop(daemon)

@@ -42,6 +42,7 @@ from api_bench import (  # noqa: E402
     floor_kib,
     free_port,
     seed,
+    show_log_end,
     start,
     stop,
     twistd_command,
@@ -256,8 +257,7 @@ def measure(args: argparse.Namespace, directory: str) -> None:
         if args.imports:
             imports(log)
     except BaseException:
-        with open(log, errors="replace") as f:
-            sys.stderr.write("daemon log (end):\n" + f.read()[-3000:])
+        show_log_end(log)
         raise
     finally:
         stop(daemon)
